@@ -1,0 +1,45 @@
+# Every target does its own set-up: a fresh machine needs only python3, pip and make.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+export PATH := $(CURDIR)/$(BIN):$(PATH)
+
+.PHONY: install test test-deep lint typecheck regen regen-check demo bench clean
+
+install: $(STAMP)
+
+$(STAMP): requirements-dev.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	touch $(STAMP)
+
+lint: install
+	$(BIN)/ruff check wrapper tests openapi
+	$(BIN)/ruff format --check wrapper tests openapi
+
+typecheck: install
+	$(BIN)/mypy --strict wrapper/zhipu_images tests
+	$(BIN)/mypy generated/zhipu_images_api generated/openai_images_api
+
+test: lint typecheck
+	HYPOTHESIS_PROFILE=ci $(BIN)/pytest
+
+test-deep: install
+	HYPOTHESIS_PROFILE=deep $(BIN)/pytest
+
+regen: install
+	$(BIN)/python openapi/regen.py
+
+regen-check: install
+	$(BIN)/python openapi/regen.py --check
+
+demo: install
+	$(BIN)/zhipu-images generate "一只可爱的小猫咪，坐在阳光明媚的窗台上" --model glm-image --fake --out images
+
+bench: install
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .hypothesis build dist
