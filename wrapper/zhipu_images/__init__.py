@@ -1,3 +1,56 @@
-"""zhipu_images: validated image generation for Zhipu BigModel and OpenAI-compatible endpoints."""
+"""zhipu_images: validated image generation for Zhipu BigModel and OpenAI-compatible endpoints.
+
+Checks each request against its model's documented rules before sending it,
+maps the platform's business codes to typed errors, retries only what can
+succeed, and keeps the images whose URLs expire.
+"""
+
+from ._exceptions import (
+    AccountError,
+    APIConnectionError,
+    APIError,
+    APITimeoutError,
+    AuthenticationError,
+    BadRequestError,
+    ContentFilterError,
+    DownloadError,
+    ImagesError,
+    InsufficientBalanceError,
+    ModelNotFoundError,
+    PermissionDeniedError,
+    QuotaExceededError,
+    RateLimitError,
+    RequestValidationError,
+    ServerError,
+    UnexpectedResponseError,
+)
+from ._rules import MODELS, CustomSizes, ModelRules
+from ._validation import ImageRequest, SizeOutsideRecommendedRangeWarning, validate_request
 
 __version__ = "0.1.0"
+
+__all__ = [
+    "MODELS",
+    "APIConnectionError",
+    "APIError",
+    "APITimeoutError",
+    "AccountError",
+    "AuthenticationError",
+    "BadRequestError",
+    "ContentFilterError",
+    "CustomSizes",
+    "DownloadError",
+    "ImageRequest",
+    "ImagesError",
+    "InsufficientBalanceError",
+    "ModelNotFoundError",
+    "ModelRules",
+    "PermissionDeniedError",
+    "QuotaExceededError",
+    "RateLimitError",
+    "RequestValidationError",
+    "ServerError",
+    "SizeOutsideRecommendedRangeWarning",
+    "UnexpectedResponseError",
+    "validate_request",
+]

@@ -1,0 +1,163 @@
+"""Every error this library raises, in one hierarchy.
+
+    ImagesError
+    ├── RequestValidationError      (also a ValueError) the request broke a rule; nothing was sent
+    ├── APIError                    the platform answered with an error
+    │   ├── AuthenticationError         401; codes 1000-1004
+    │   ├── PermissionDeniedError       434; codes 1220-1222
+    │   ├── BadRequestError             400; codes 1200, 1210, 1212-1215
+    │   │   └── ModelNotFoundError          code 1211
+    │   ├── ContentFilterError          codes 1300, 1301
+    │   ├── RateLimitError              codes 1302, 1305; a 429 without a business code   [retryable]
+    │   ├── InsufficientBalanceError    code 1113 (sent as HTTP 429: never retried)
+    │   ├── QuotaExceededError          codes 1304, 1308-1310
+    │   ├── AccountError                codes 1100, 1110-1112, 1120, 1121
+    │   ├── ServerError                 5xx; codes 500, 1230, 1234                      [retryable]
+    │   └── UnexpectedResponseError     an answer the contract does not allow (not JSON, no image, ...)
+    ├── APIConnectionError          no answer: DNS, refused, reset, TLS                 [retryable]
+    │   └── APITimeoutError             no answer in time
+    └── DownloadError               an image could not be saved (status, not an image, too large, bad URL)
+
+The business code in the body decides the class, not the HTTP status: the
+platform sends "no balance" (1113) and "account locked" (1112) as HTTP 429, and
+those must never be retried. ``retryable`` on an instance is what the retry
+policy reads. No message ever contains the API key.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = [
+    "APIConnectionError",
+    "APIError",
+    "APITimeoutError",
+    "AccountError",
+    "AuthenticationError",
+    "BadRequestError",
+    "ContentFilterError",
+    "DownloadError",
+    "ImagesError",
+    "InsufficientBalanceError",
+    "ModelNotFoundError",
+    "PermissionDeniedError",
+    "QuotaExceededError",
+    "RateLimitError",
+    "RequestValidationError",
+    "ServerError",
+    "UnexpectedResponseError",
+]
+
+
+class ImagesError(Exception):
+    """Base class of every error raised by zhipu_images."""
+
+
+class RequestValidationError(ImagesError, ValueError):
+    """A request parameter broke a documented rule; raised before anything is sent.
+
+    ``field`` is the parameter's name (``"size"``), ``rule`` a short stable id
+    (``"multiple_of"``), ``value`` what was given, and ``suggestion`` a valid
+    alternative where one exists.
+    """
+
+    def __init__(self, field: str, rule: str, message: str, *, value: Any = None, suggestion: str | None = None):
+        self.field = field
+        self.rule = rule
+        self.value = value
+        self.suggestion = suggestion
+        text = f"{field}: {message} [rule: {rule}]"
+        if suggestion:
+            text += f". {suggestion}"
+        super().__init__(text)
+
+
+class APIError(ImagesError):
+    """The platform answered with an error.
+
+    ``code`` is the platform's business code as a string (``"1301"``), or None
+    when the body carried none; ``request_id`` is set when the platform sent one.
+    """
+
+    retryable = False
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int,
+        code: str | None = None,
+        request_id: str | None = None,
+        retry_after: float | None = None,
+    ):
+        self.message = message
+        self.status_code = status_code
+        self.code = code
+        self.request_id = request_id
+        #: seconds the server asked us to wait (Retry-After), if it said
+        self.retry_after = retry_after
+        where = f"HTTP {status_code}" + (f", code {code}" if code else "")
+        rid = f" (request id {request_id})" if request_id else ""
+        super().__init__(f"{message} [{where}]{rid}")
+
+
+class AuthenticationError(APIError):
+    """The API key is missing, invalid or expired."""
+
+
+class PermissionDeniedError(APIError):
+    """The key is valid but may not call this API (not opened, taken offline)."""
+
+
+class BadRequestError(APIError):
+    """The platform rejected the parameters."""
+
+
+class ModelNotFoundError(BadRequestError):
+    """The platform does not know the model."""
+
+
+class ContentFilterError(APIError):
+    """The prompt or the image was blocked by the platform's content policy."""
+
+
+class RateLimitError(APIError):
+    """Too many concurrent requests, or the model is overloaded: wait and retry."""
+
+    retryable = True
+
+
+class InsufficientBalanceError(APIError):
+    """The account has no balance left (code 1113). Retrying cannot help."""
+
+
+class QuotaExceededError(APIError):
+    """A daily, weekly, monthly or plan quota is used up."""
+
+
+class AccountError(APIError):
+    """The account is inactive, missing or locked."""
+
+
+class ServerError(APIError):
+    """The platform failed on its side."""
+
+    retryable = True
+
+
+class UnexpectedResponseError(APIError):
+    """The platform answered something its contract does not allow."""
+
+
+class APIConnectionError(ImagesError):
+    """No answer reached us: the connection failed or broke."""
+
+    retryable = True
+
+
+class APITimeoutError(APIConnectionError):
+    """No answer in time. Retried only for connect and pool timeouts; see the retry policy."""
+
+
+class DownloadError(ImagesError):
+    """An image could not be downloaded and saved; nothing was left on disk."""

@@ -1,0 +1,61 @@
+"""Image sizes: parsing the forms people write, and finding the nearest valid one."""
+
+from __future__ import annotations
+
+import math
+import re
+
+from ._exceptions import RequestValidationError
+from ._rules import ModelRules
+
+# ``x``, ``X`` and the multiplication sign ``×`` that the glm-image page prints,
+# with optional spaces. Six digits at most: larger numbers are never valid and
+# int() of thousands of digits is slow.
+_SIZE = re.compile(r"\s*([0-9]{1,6})\s*[xX×]\s*([0-9]{1,6})\s*")
+FORMAT_HINT = "write it as 'WIDTHxHEIGHT', e.g. '1024x1024', or pass a (width, height) tuple"
+
+
+def parse_size(value: object) -> tuple[int, int]:
+    """``"1568×1056"``, ``" 1024 X 768 "`` or ``(1024, 768)`` -> ``(width, height)``."""
+    if isinstance(value, str):
+        match = _SIZE.fullmatch(value)
+        if match:
+            return int(match[1]), int(match[2])
+    elif isinstance(value, tuple) and len(value) == 2 and all(_is_int(side) for side in value):
+        width, height = value
+        return width, height
+    raise RequestValidationError("size", "format", f"cannot read size {value!r}", value=value, suggestion=FORMAT_HINT)
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def nearest_valid_size(rules: ModelRules, width: int, height: int) -> str:
+    """The valid size closest to ``width x height``, keeping its aspect ratio where the pixel cap bites."""
+    custom = rules.custom_sizes
+    if custom is None:
+
+        def distance(size: str) -> float:
+            w, h = map(int, size.split("x"))
+            return abs(math.log(max(w, 1) / max(width, 1))) + abs(math.log(max(h, 1) / max(height, 1)))
+
+        return min(rules.recommended_sizes, key=distance)
+    step, low = custom.multiple_of, custom.min_side
+    high = custom.max_side if custom.max_side is not None else custom.max_pixels // low
+
+    def snap(side: float, *, down: bool = False) -> int:
+        steps = math.floor(side / step) if down else round(side / step)
+        return min(max(steps * step, low), high // step * step)
+
+    w, h = snap(max(width, 1)), snap(max(height, 1))
+    if w * h > custom.max_pixels:
+        scale = math.sqrt(custom.max_pixels / (w * h))
+        w, h = snap(w * scale, down=True), snap(h * scale, down=True)
+        # Clamping a side up to the minimum can push the product over the cap again.
+        if w * h > custom.max_pixels:
+            if w >= h:
+                w = max(low, custom.max_pixels // h // step * step)
+            else:
+                h = max(low, custom.max_pixels // w // step * step)
+    return f"{w}x{h}"

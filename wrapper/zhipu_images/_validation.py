@@ -1,0 +1,259 @@
+"""Check a request against its model's rules before anything is sent, and fill in that model's defaults."""
+
+from __future__ import annotations
+
+import warnings
+
+from attrs import frozen
+
+from ._exceptions import RequestValidationError
+from ._rules import DEFAULT_RESPONSE_FORMAT, MODELS, RESPONSE_FORMATS, USER_ID_LENGTH, ModelRules
+from ._sizes import nearest_valid_size, parse_size
+
+__all__ = ["ImageRequest", "SizeOutsideRecommendedRangeWarning", "validate_request"]
+
+
+class SizeOutsideRecommendedRangeWarning(UserWarning):
+    """A valid custom size whose sides lie outside the model's recommended range."""
+
+
+@frozen
+class ImageRequest:
+    """A validated, normalized request: exactly what will be sent (``size`` always ``"WxH"``).
+
+    ``None`` means the parameter is not sent (the model does not take it, or
+    the platform's own default applies, as for ``watermark_enabled``).
+    """
+
+    model: str
+    prompt: str
+    size: str
+    quality: str | None
+    n: int
+    style: str | None
+    response_format: str | None
+    user_id: str | None
+    watermark_enabled: bool | None
+
+    @property
+    def rules(self) -> ModelRules:
+        return MODELS[self.model]
+
+    @property
+    def width(self) -> int:
+        return int(self.size.split("x")[0])
+
+    @property
+    def height(self) -> int:
+        return int(self.size.split("x")[1])
+
+
+def validate_request(
+    model: str,
+    prompt: str,
+    *,
+    size: str | tuple[int, int] | None = None,
+    quality: str | None = None,
+    n: int | None = None,
+    style: str | None = None,
+    response_format: str | None = None,
+    user_id: str | None = None,
+    watermark_enabled: bool | None = None,
+) -> ImageRequest:
+    """Return the request that will be sent, or raise ``RequestValidationError`` naming the field and rule.
+
+    Every argument is checked at run time whatever its type, so input straight
+    from JSON or a form gets a clear error, never a ``TypeError`` from inside.
+    """
+    rules = _model(model)
+    given = {
+        "size": size,
+        "quality": quality,
+        "n": n,
+        "style": style,
+        "response_format": response_format,
+        "user_id": user_id,
+        "watermark_enabled": watermark_enabled,
+    }
+    for name, value in given.items():
+        if value is not None and name not in rules.parameters:
+            raise _unsupported_parameter(rules, name, value)
+    return ImageRequest(
+        model=rules.name,
+        prompt=_prompt(rules, prompt),
+        size=_size(rules, size),
+        quality=_choice(rules, "quality", quality, rules.qualities, rules.default_quality),
+        n=_n(rules, n),
+        style=_choice(rules, "style", style, rules.styles, rules.default_style),
+        response_format=(
+            _choice(rules, "response_format", response_format, RESPONSE_FORMATS, DEFAULT_RESPONSE_FORMAT)
+            if rules.provider == "openai"
+            else None
+        ),
+        user_id=_user_id(rules, user_id),
+        watermark_enabled=_watermark(watermark_enabled),
+    )
+
+
+def _model(model: object) -> ModelRules:
+    known = ", ".join(MODELS)
+    if not isinstance(model, str):
+        raise RequestValidationError(
+            "model",
+            "type",
+            f"must be a model name string, got {type(model).__name__}",
+            value=model,
+            suggestion=f"known models: {known}",
+        )
+    rules = MODELS.get(model) or MODELS.get(model.strip().lower())
+    if rules is None:
+        raise RequestValidationError(
+            "model", "unknown_model", f"unknown model {model!r}", value=model, suggestion=f"known models: {known}"
+        )
+    return rules
+
+
+def _prompt(rules: ModelRules, prompt: object) -> str:
+    if prompt is None:
+        raise RequestValidationError("prompt", "required", "a prompt is required", value=prompt)
+    if not isinstance(prompt, str):
+        raise RequestValidationError("prompt", "type", f"must be a string, got {type(prompt).__name__}", value=prompt)
+    if not prompt.strip():
+        raise RequestValidationError("prompt", "blank", "must not be empty or only whitespace", value=prompt)
+    limit = rules.max_prompt_chars
+    if limit is not None and len(prompt) > limit:
+        raise RequestValidationError(
+            "prompt",
+            "max_length",
+            f"{len(prompt)} characters is over {rules.name}'s limit of {limit}",
+            value=prompt[:40] + "…",
+            suggestion=_models_with_longer_prompts(rules),
+        )
+    return prompt
+
+
+def _models_with_longer_prompts(rules: ModelRules) -> str:
+    limit = rules.max_prompt_chars or 0
+    longer = [m.name for m in MODELS.values() if m.max_prompt_chars is None or m.max_prompt_chars > limit]
+    return f"shorten it, or use a model that takes longer prompts: {', '.join(longer)}"
+
+
+def _size(rules: ModelRules, size: object) -> str:
+    if size is None:
+        return rules.default_size
+    width, height = parse_size(size)
+    if rules.allows_size(width, height):
+        normalized = f"{width}x{height}"
+        custom = rules.custom_sizes
+        if custom and custom.recommended_side_range and normalized not in rules.recommended_sizes:
+            low, high = custom.recommended_side_range
+            if not (low <= width <= high and low <= height <= high):
+                warnings.warn(
+                    f"size {normalized} is valid for {rules.name}, but {low}-{high} px per side is recommended",
+                    SizeOutsideRecommendedRangeWarning,
+                    stacklevel=3,
+                )
+        return normalized
+    rule, why = _size_violation(rules, width, height)
+    raise RequestValidationError(
+        "size",
+        rule,
+        f"{width}x{height} is not valid for {rules.name}: {why}",
+        value=size,
+        suggestion=(
+            f"nearest valid size: {nearest_valid_size(rules, width, height)}; "
+            f"recommended: {', '.join(rules.recommended_sizes)}"
+        ),
+    )
+
+
+def _size_violation(rules: ModelRules, width: int, height: int) -> tuple[str, str]:
+    custom = rules.custom_sizes
+    if custom is None:
+        return "not_offered", f"the model offers only {', '.join(rules.recommended_sizes)}"
+    if (
+        width < custom.min_side
+        or height < custom.min_side
+        or (custom.max_side is not None and (width > custom.max_side or height > custom.max_side))
+    ):
+        if custom.max_side is None:
+            return "side_range", f"each side must be at least {custom.min_side} px"
+        return "side_range", f"each side must be {custom.min_side}-{custom.max_side} px"
+    if width % custom.multiple_of or height % custom.multiple_of:
+        return "multiple_of", f"width and height must be multiples of {custom.multiple_of}"
+    exponent = custom.max_pixels.bit_length() - 1
+    return "max_pixels", f"{width * height} pixels is over the limit of 2^{exponent} = {custom.max_pixels}"
+
+
+def _choice(rules: ModelRules, field: str, value: object, allowed: tuple[str, ...], default: str | None) -> str | None:
+    if value is None:
+        return default
+    if isinstance(value, str) and value in allowed:
+        return value
+    supporting = [m.name for m in MODELS.values() if value in _allowed(m, field)] if isinstance(value, str) else []
+    hint = f"{rules.name} accepts {', '.join(allowed)}"
+    if supporting:
+        hint += f"; {value!r} is supported by {', '.join(supporting)}"
+    rule = "unsupported_by_model" if supporting else "not_allowed"
+    raise RequestValidationError(
+        field, rule, f"{value!r} is not accepted by {rules.name}", value=value, suggestion=hint
+    )
+
+
+def _allowed(rules: ModelRules, field: str) -> tuple[str, ...]:
+    if field == "quality":
+        return rules.qualities
+    if field == "style":
+        return rules.styles
+    return RESPONSE_FORMATS if rules.provider == "openai" else ()
+
+
+def _n(rules: ModelRules, n: object) -> int:
+    low, high = rules.n_range
+    if n is None:
+        return low
+    if not isinstance(n, int) or isinstance(n, bool):
+        raise RequestValidationError("n", "type", f"must be an integer, got {type(n).__name__}", value=n)
+    if not low <= n <= high:
+        more = [m.name for m in MODELS.values() if m.n_range[1] >= n] if n > high else []
+        suggestion = f"use {low}-{high}" if low != high else f"use n={low}"
+        if more:
+            suggestion += f", or a model that allows n={n}: {', '.join(more)}"
+        raise RequestValidationError(
+            "n", "range", f"{n} is outside {low}-{high} for {rules.name}", value=n, suggestion=suggestion
+        )
+    return n
+
+
+def _user_id(rules: ModelRules, user_id: object) -> str | None:
+    if user_id is None:
+        return None
+    if not isinstance(user_id, str):
+        raise RequestValidationError(
+            "user_id", "type", f"must be a string, got {type(user_id).__name__}", value=user_id
+        )
+    low, high = USER_ID_LENGTH
+    if rules.provider == "zhipu" and not low <= len(user_id) <= high:
+        raise RequestValidationError(
+            "user_id", "length", f"{len(user_id)} characters; it must be {low}-{high}", value=user_id
+        )
+    return user_id
+
+
+def _watermark(value: object) -> bool | None:
+    if value is None or isinstance(value, bool):
+        return value
+    raise RequestValidationError(
+        "watermark_enabled", "type", f"must be true or false, got {type(value).__name__}", value=value
+    )
+
+
+def _unsupported_parameter(rules: ModelRules, name: str, value: object) -> RequestValidationError:
+    takers = [m.name for m in MODELS.values() if name in m.parameters]
+    return RequestValidationError(
+        name,
+        "unsupported_parameter",
+        f"{rules.name} does not take {name}",
+        value=value,
+        suggestion=f"leave it out; models that take it: {', '.join(takers)}",
+    )

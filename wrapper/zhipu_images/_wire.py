@@ -1,0 +1,49 @@
+"""An ``ImageRequest`` as the JSON body each endpoint receives, built with the generated models.
+
+Every optional field is passed explicitly (a value or ``UNSET``): left alone,
+the generated models would send glm-image's ``quality: hd`` and ``size:
+1280x1280`` for every Zhipu model, and dall-e-3's ``quality``/``style`` for
+dall-e-2 (generated/README.md, trap 1).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from openai_images_api.models import CreateImageRequest as OpenAICreateImageRequest
+from openai_images_api.models import ImageQuality as OpenAIQuality
+from openai_images_api.models import ImageSize, ImageStyle, ResponseFormat
+from openai_images_api.types import UNSET as OPENAI_UNSET
+from zhipu_images_api.models import CreateImageRequest, ImageModel, ImageQuality
+from zhipu_images_api.types import UNSET
+
+from ._validation import ImageRequest
+
+
+def zhipu_body(request: ImageRequest) -> dict[str, Any]:
+    """One Zhipu request (the platform returns one image per call; ``n`` is served by the client)."""
+    return CreateImageRequest(
+        model=ImageModel(request.model),
+        prompt=request.prompt,
+        size=request.size,
+        quality=ImageQuality(request.quality) if request.quality is not None else UNSET,
+        user_id=request.user_id if request.user_id is not None else UNSET,
+        watermark_enabled=request.watermark_enabled if request.watermark_enabled is not None else UNSET,
+    ).to_dict()
+
+
+def openai_body(request: ImageRequest) -> dict[str, Any]:
+    return OpenAICreateImageRequest(
+        prompt=request.prompt,
+        model=request.model,
+        n=request.n,
+        size=ImageSize(request.size),
+        quality=OpenAIQuality(request.quality) if request.quality is not None else OPENAI_UNSET,
+        style=ImageStyle(request.style) if request.style is not None else OPENAI_UNSET,
+        response_format=ResponseFormat(request.response_format or "url"),
+        user=request.user_id if request.user_id is not None else OPENAI_UNSET,
+    ).to_dict()
+
+
+def request_body(request: ImageRequest) -> dict[str, Any]:
+    return zhipu_body(request) if request.rules.provider == "zhipu" else openai_body(request)
