@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 import httpx
 import pytest
+
 from openai_images_api import AuthenticatedClient as OpenAIClient
 from openai_images_api.api.images import create_image as openai_create_image
 from openai_images_api.models import CreateImageRequest as OpenAIRequest
