@@ -5,6 +5,7 @@ maps the platform's business codes to typed errors, retries only what can
 succeed, and keeps the images whose URLs expire.
 """
 
+from ._client import AsyncImagesClient, ImagesClient
 from ._exceptions import (
     AccountError,
     APIConnectionError,
@@ -12,6 +13,7 @@ from ._exceptions import (
     APITimeoutError,
     AuthenticationError,
     BadRequestError,
+    ConfigurationError,
     ContentFilterError,
     DownloadError,
     ImagesError,
@@ -24,6 +26,8 @@ from ._exceptions import (
     ServerError,
     UnexpectedResponseError,
 )
+from ._limits import TIERS
+from ._results import ContentFilter, GeneratedImage, ImagesResult
 from ._rules import MODELS, CustomSizes, ModelRules
 from ._validation import ImageRequest, SizeOutsideRecommendedRangeWarning, validate_request
 
@@ -31,17 +35,24 @@ __version__ = "0.1.0"
 
 __all__ = [
     "MODELS",
+    "TIERS",
     "APIConnectionError",
     "APIError",
     "APITimeoutError",
     "AccountError",
+    "AsyncImagesClient",
     "AuthenticationError",
     "BadRequestError",
+    "ConfigurationError",
+    "ContentFilter",
     "ContentFilterError",
     "CustomSizes",
     "DownloadError",
+    "GeneratedImage",
     "ImageRequest",
+    "ImagesClient",
     "ImagesError",
+    "ImagesResult",
     "InsufficientBalanceError",
     "ModelNotFoundError",
     "ModelRules",

@@ -1,6 +1,7 @@
 """Every error this library raises, in one hierarchy.
 
     ImagesError
+    ├── ConfigurationError          (also a ValueError) the client cannot be set up: no key, bad option
     ├── RequestValidationError      (also a ValueError) the request broke a rule; nothing was sent
     ├── APIError                    the platform answered with an error
     │   ├── AuthenticationError         401; codes 1000-1004
@@ -26,7 +27,10 @@ policy reads. No message ever contains the API key.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ._results import ImagesResult
 
 __all__ = [
     "APIConnectionError",
@@ -35,6 +39,7 @@ __all__ = [
     "AccountError",
     "AuthenticationError",
     "BadRequestError",
+    "ConfigurationError",
     "ContentFilterError",
     "DownloadError",
     "ImagesError",
@@ -51,6 +56,13 @@ __all__ = [
 
 class ImagesError(Exception):
     """Base class of every error raised by zhipu_images."""
+
+    #: when ``generate(n>1)`` fails part-way: the images that did succeed (already paid for)
+    partial_result: ImagesResult | None = None
+
+
+class ConfigurationError(ImagesError, ValueError):
+    """The client cannot be set up as asked: no API key, an unknown tier, no endpoint for a model."""
 
 
 class RequestValidationError(ImagesError, ValueError):

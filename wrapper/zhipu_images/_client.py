@@ -1,0 +1,381 @@
+"""``ImagesClient`` and ``AsyncImagesClient``: validate, send, retry, cap concurrency, download.
+
+Both share ``_ClientBase`` for everything that is not I/O, so their behaviour
+cannot drift apart; each adds only its own loop (threads or tasks).
+
+Requests are built with the generated models (``_wire``) and sent with the
+client's own httpx client; responses are read by ``_responses``, which is
+tolerant where the generated parsers raise (generated/README.md).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import threading
+import time
+from collections.abc import AsyncIterator, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Self
+
+import httpx
+
+from . import _exceptions as exc
+from ._config import Endpoints, resolve_endpoints
+from ._download import (
+    CHUNK_SIZE,
+    DEFAULT_MAX_BYTES,
+    AtomicImageFile,
+    checked_stem,
+    checked_url,
+    decode_b64,
+)
+from ._limits import resolve_concurrency
+from ._responses import error_from_response, result_from_response
+from ._results import GeneratedImage, ImagesResult
+from ._retry import RetryPolicy, transport_error
+from ._validation import ImageRequest, validate_request
+from ._wire import request_body
+
+DEFAULT_TIMEOUT = 60.0  # hd images take ~20 s (seeds 000/001): leave room for a slow one
+
+
+class _ClientBase:
+    def __init__(
+        self,
+        api_key: str | None,
+        base_url: str | None,
+        openai_base_url: str | None,
+        timeout: float | httpx.Timeout,
+        max_retries: int,
+        max_concurrency: int | str | None,
+        max_download_bytes: int,
+    ) -> None:
+        self._endpoints: Endpoints = resolve_endpoints(api_key, base_url, openai_base_url)
+        self._headers = {"Authorization": f"Bearer {self._endpoints.api_key}"}
+        if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
+            raise exc.ConfigurationError(f"max_retries: must be a non-negative integer, got {max_retries!r}")
+        self._retry = RetryPolicy(max_retries=max_retries)
+        self.max_concurrency = resolve_concurrency(max_concurrency)
+        self.max_download_bytes = max_download_bytes
+        self._timeout = timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout, connect=10.0)
+        self._limits = httpx.Limits(max_connections=max(100, self.max_concurrency or 0), max_keepalive_connections=20)
+
+    @property
+    def base_url(self) -> str:
+        return self._endpoints.zhipu_url.removesuffix("/images/generations")
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(base_url={self.base_url!r}, api_key='***', max_concurrency={self.max_concurrency})"
+        )
+
+    def _prepare(self, prompt: str, model: str, params: dict[str, Any]) -> tuple[ImageRequest, str, dict[str, Any]]:
+        request = validate_request(model, prompt, **params)
+        url = self._endpoints.url_for(request.rules.provider, request.model)
+        return request, url, request_body(request)
+
+    def _copies(self, request: ImageRequest) -> int:
+        """How many requests serve ``n``: Zhipu returns one image per request; OpenAI takes ``n``."""
+        return request.n if request.rules.provider == "zhipu" else 1
+
+    def _start_download(
+        self, image: GeneratedImage, dest: str | os.PathLike[str], filename: str | None, max_bytes: int | None
+    ) -> Path | tuple[str, AtomicImageFile]:
+        """Everything before the network: a b64 image is saved at once; a URL is checked and a target opened."""
+        cap = max_bytes or self.max_download_bytes
+        stem = checked_stem(filename, image)
+        if image.b64_json is not None:
+            return _save_bytes(decode_b64(image, cap), dest, stem, cap)
+        if image.url is None:
+            raise exc.DownloadError("the image has neither url nor b64_json")
+        return checked_url(image.url), AtomicImageFile(dest, stem, cap)
+
+    def _read(self, response: httpx.Response, request: ImageRequest) -> ImagesResult:
+        if response.status_code == 200:
+            return result_from_response(response, request)
+        raise error_from_response(response, redact=self._endpoints.api_key)
+
+
+def _merge(outcomes: Sequence[ImagesResult | BaseException], request: ImageRequest) -> ImagesResult:
+    """One result from the n single-image results; the first error is raised with the successes attached."""
+    results = [o for o in outcomes if isinstance(o, ImagesResult)]
+    merged = ImagesResult(
+        created=min((r.created for r in results if r.created is not None), default=None),
+        images=tuple(image for r in results for image in r.images),
+        content_filter=tuple(note for r in results for note in r.content_filter),
+        request=request,
+        request_ids=tuple(rid for r in results for rid in r.request_ids),
+    )
+    for outcome in outcomes:
+        if isinstance(outcome, BaseException):
+            if isinstance(outcome, exc.ImagesError) and results:
+                outcome.partial_result = merged
+            raise outcome
+    return merged
+
+
+class ImagesClient(_ClientBase):
+    """Synchronous client. Thread-safe: ``max_concurrency`` caps in-flight requests across all threads.
+
+    An ``http_client`` you pass is used as is (its timeout, proxies, TLS) and
+    left open; one the client creates is closed by ``close()`` or ``with``.
+    """
+
+    def __init__(
+        self,
+        api_key: str | None = None,
+        *,
+        base_url: str | None = None,
+        openai_base_url: str | None = None,
+        timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
+        max_retries: int = 2,
+        max_concurrency: int | str | None = None,
+        http_client: httpx.Client | None = None,
+        max_download_bytes: int = DEFAULT_MAX_BYTES,
+    ) -> None:
+        super().__init__(api_key, base_url, openai_base_url, timeout, max_retries, max_concurrency, max_download_bytes)
+        self._owns_http = http_client is None
+        self._http = http_client or httpx.Client(timeout=self._timeout, limits=self._limits)
+        self._slots = threading.BoundedSemaphore(self.max_concurrency) if self.max_concurrency else None
+
+    def generate(
+        self,
+        prompt: str,
+        *,
+        model: str = "glm-image",
+        size: str | tuple[int, int] | None = None,
+        quality: str | None = None,
+        n: int | None = None,
+        style: str | None = None,
+        response_format: str | None = None,
+        user_id: str | None = None,
+        watermark_enabled: bool | None = None,
+    ) -> ImagesResult:
+        """Validate, then generate. Raises ``RequestValidationError`` before sending anything invalid."""
+        params = {
+            "size": size,
+            "quality": quality,
+            "n": n,
+            "style": style,
+            "response_format": response_format,
+            "user_id": user_id,
+            "watermark_enabled": watermark_enabled,
+        }
+        request, url, body = self._prepare(prompt, model, params)
+        copies = self._copies(request)
+        if copies == 1:
+            return self._send(url, body, request)
+        outcomes: list[ImagesResult | BaseException] = []
+        with ThreadPoolExecutor(max_workers=copies, thread_name_prefix="zhipu-images") as pool:
+            futures = [pool.submit(self._send, url, body, request) for _ in range(copies)]
+            for future in futures:
+                error = future.exception()
+                outcomes.append(error if error is not None else future.result())
+        return _merge(outcomes, request)
+
+    def _send(self, url: str, body: dict[str, Any], request: ImageRequest) -> ImagesResult:
+        attempt, waited = 0, 0.0
+        while True:
+            try:
+                return self._send_once(url, body, request)
+            except (exc.APIError, exc.APIConnectionError) as error:
+                delay = self._retry.delay(error, attempt, waited)
+                if delay is None:
+                    raise
+            time.sleep(delay)
+            attempt, waited = attempt + 1, waited + delay
+
+    def _send_once(self, url: str, body: dict[str, Any], request: ImageRequest) -> ImagesResult:
+        with self._slot():
+            try:
+                response = self._http.post(url, json=body, headers=self._headers)
+            except httpx.TransportError as error:
+                raise transport_error(error) from error
+        return self._read(response, request)
+
+    @contextlib.contextmanager
+    def _slot(self) -> Iterator[None]:
+        if self._slots is None:
+            yield
+            return
+        with self._slots:
+            yield
+
+    def download(
+        self,
+        image: GeneratedImage,
+        dest: str | os.PathLike[str],
+        *,
+        filename: str | None = None,
+        max_bytes: int | None = None,
+    ) -> Path:
+        """Save one image into the folder ``dest``; return its path. Never leaves a partial file."""
+        started = self._start_download(image, dest, filename, max_bytes)
+        if isinstance(started, Path):
+            return started
+        url, target = started
+        try:
+            with self._http.stream("GET", url, follow_redirects=True) as response:
+                _check_download_status(response)
+                for chunk in response.iter_bytes(CHUNK_SIZE):
+                    target.write(chunk)
+            return target.commit()
+        except httpx.TransportError as error:
+            target.abort()
+            raise exc.DownloadError(f"download failed: {type(error).__name__}") from error
+        except BaseException:
+            target.abort()
+            raise
+
+    def close(self) -> None:
+        if self._owns_http:
+            self._http.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, value: BaseException | None, traceback: TracebackType | None
+    ) -> None:
+        self.close()
+
+
+class AsyncImagesClient(_ClientBase):
+    """asyncio client with the same surface; ``max_concurrency`` caps in-flight requests across tasks."""
+
+    def __init__(
+        self,
+        api_key: str | None = None,
+        *,
+        base_url: str | None = None,
+        openai_base_url: str | None = None,
+        timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
+        max_retries: int = 2,
+        max_concurrency: int | str | None = None,
+        http_client: httpx.AsyncClient | None = None,
+        max_download_bytes: int = DEFAULT_MAX_BYTES,
+    ) -> None:
+        super().__init__(api_key, base_url, openai_base_url, timeout, max_retries, max_concurrency, max_download_bytes)
+        self._owns_http = http_client is None
+        self._http = http_client or httpx.AsyncClient(timeout=self._timeout, limits=self._limits)
+        self._slots = asyncio.Semaphore(self.max_concurrency) if self.max_concurrency else None
+
+    async def generate(
+        self,
+        prompt: str,
+        *,
+        model: str = "glm-image",
+        size: str | tuple[int, int] | None = None,
+        quality: str | None = None,
+        n: int | None = None,
+        style: str | None = None,
+        response_format: str | None = None,
+        user_id: str | None = None,
+        watermark_enabled: bool | None = None,
+    ) -> ImagesResult:
+        """Validate, then generate. Raises ``RequestValidationError`` before sending anything invalid."""
+        params = {
+            "size": size,
+            "quality": quality,
+            "n": n,
+            "style": style,
+            "response_format": response_format,
+            "user_id": user_id,
+            "watermark_enabled": watermark_enabled,
+        }
+        request, url, body = self._prepare(prompt, model, params)
+        copies = self._copies(request)
+        if copies == 1:
+            return await self._send(url, body, request)
+        outcomes = await asyncio.gather(
+            *(self._send(url, body, request) for _ in range(copies)), return_exceptions=True
+        )
+        return _merge(outcomes, request)
+
+    async def _send(self, url: str, body: dict[str, Any], request: ImageRequest) -> ImagesResult:
+        attempt, waited = 0, 0.0
+        while True:
+            try:
+                return await self._send_once(url, body, request)
+            except (exc.APIError, exc.APIConnectionError) as error:
+                delay = self._retry.delay(error, attempt, waited)
+                if delay is None:
+                    raise
+            await asyncio.sleep(delay)
+            attempt, waited = attempt + 1, waited + delay
+
+    async def _send_once(self, url: str, body: dict[str, Any], request: ImageRequest) -> ImagesResult:
+        async with self._slot():
+            try:
+                response = await self._http.post(url, json=body, headers=self._headers)
+            except httpx.TransportError as error:
+                raise transport_error(error) from error
+        return self._read(response, request)
+
+    @contextlib.asynccontextmanager
+    async def _slot(self) -> AsyncIterator[None]:
+        if self._slots is None:
+            yield
+            return
+        async with self._slots:
+            yield
+
+    async def download(
+        self,
+        image: GeneratedImage,
+        dest: str | os.PathLike[str],
+        *,
+        filename: str | None = None,
+        max_bytes: int | None = None,
+    ) -> Path:
+        """Save one image into the folder ``dest``; return its path. Never leaves a partial file."""
+        started = self._start_download(image, dest, filename, max_bytes)
+        if isinstance(started, Path):
+            return started
+        url, target = started
+        try:
+            async with self._http.stream("GET", url, follow_redirects=True) as response:
+                _check_download_status(response)
+                async for chunk in response.aiter_bytes(CHUNK_SIZE):
+                    target.write(chunk)
+            return target.commit()
+        except httpx.TransportError as error:
+            target.abort()
+            raise exc.DownloadError(f"download failed: {type(error).__name__}") from error
+        except BaseException:
+            target.abort()
+            raise
+
+    async def aclose(self) -> None:
+        if self._owns_http:
+            await self._http.aclose()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self, kind: type[BaseException] | None, value: BaseException | None, traceback: TracebackType | None
+    ) -> None:
+        await self.aclose()
+
+
+def _check_download_status(response: httpx.Response) -> None:
+    if response.status_code != 200:
+        raise exc.DownloadError(f"the image URL answered HTTP {response.status_code}")
+
+
+def _save_bytes(data: bytes, dest: str | os.PathLike[str], stem: str, cap: int) -> Path:
+    target = AtomicImageFile(dest, stem, cap)
+    try:
+        target.write(data)
+        return target.commit()
+    except BaseException:
+        target.abort()
+        raise
+
+
+__all__ = ["AsyncImagesClient", "ImagesClient"]

@@ -1,0 +1,26 @@
+"""Concurrency caps: the platform's account tiers as presets."""
+
+from __future__ import annotations
+
+from types import MappingProxyType
+
+from ._exceptions import ConfigurationError
+
+#: Simultaneous requests per account tier, from the platform's docs (seed 003).
+TIERS: MappingProxyType[str, int] = MappingProxyType({"V0": 5, "V1": 10, "V2": 15, "V3": 20})
+
+
+def resolve_concurrency(value: int | str | None) -> int | None:
+    """``5``, ``"V0"`` or ``None`` (no cap) -> a positive int or None."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        tier = TIERS.get(value.strip().upper())
+        if tier is None:
+            raise ConfigurationError(
+                f"max_concurrency: unknown tier {value!r}; use one of {', '.join(TIERS)} or an integer"
+            )
+        return tier
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ConfigurationError(f"max_concurrency: must be a positive integer or a tier name, got {value!r}")
+    return value

@@ -1,0 +1,203 @@
+"""Turn an HTTP response into a result or a typed error, reading tolerantly.
+
+The generated parsers fail on an HTML error page, an unknown status, a new enum
+value or an image without ``url`` (generated/README.md); here each of those is
+either kept (unknown fields and enum values) or becomes a typed error with the
+response's status, code and request id.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import time
+from typing import Any
+
+import httpx
+
+from . import _exceptions as exc
+from ._results import ContentFilter, GeneratedImage, ImagesResult
+from ._validation import ImageRequest
+
+#: business code -> error class (reference: zhipu-error-codes.md)
+_CODE_CLASSES: dict[str, type[exc.APIError]] = {
+    **dict.fromkeys(["1000", "1001", "1002", "1003", "1004"], exc.AuthenticationError),
+    **dict.fromkeys(["1100", "1110", "1111", "1112", "1120", "1121"], exc.AccountError),
+    "1113": exc.InsufficientBalanceError,
+    **dict.fromkeys(["1200", "1210", "1212", "1213", "1214", "1215", "1231"], exc.BadRequestError),
+    "1211": exc.ModelNotFoundError,
+    **dict.fromkeys(["1220", "1221", "1222"], exc.PermissionDeniedError),
+    **dict.fromkeys(["500", "1230", "1234"], exc.ServerError),
+    **dict.fromkeys(["1300", "1301"], exc.ContentFilterError),
+    **dict.fromkeys(["1302", "1305"], exc.RateLimitError),
+    **dict.fromkeys(["1304", "1308", "1309", "1310"], exc.QuotaExceededError),
+    # OpenAI-compatible gateways send word codes.
+    **dict.fromkeys(["invalid_api_key", "invalid_authentication"], exc.AuthenticationError),
+    "insufficient_quota": exc.InsufficientBalanceError,
+    "rate_limit_exceeded": exc.RateLimitError,
+    "content_policy_violation": exc.ContentFilterError,
+    "model_not_found": exc.ModelNotFoundError,
+}
+#: codes that are worth retrying although their class is not (1120: "account unreachable, try later")
+_RETRYABLE_CODES = frozenset({"1120"})
+
+_STATUS_CLASSES: dict[int, type[exc.APIError]] = {
+    400: exc.BadRequestError,
+    401: exc.AuthenticationError,
+    403: exc.PermissionDeniedError,
+    429: exc.RateLimitError,
+    434: exc.PermissionDeniedError,
+    435: exc.BadRequestError,
+}
+_REQUEST_ID_HEADERS = ("x-request-id", "request-id", "x-log-id")
+
+
+def parse_retry_after(headers: httpx.Headers) -> float | None:
+    """Seconds to wait from ``retry-after-ms``, or ``Retry-After`` as seconds or an HTTP date."""
+    milliseconds = headers.get("retry-after-ms")
+    if milliseconds is not None:
+        try:
+            return max(0.0, float(milliseconds) / 1000)
+        except ValueError:
+            pass
+    value = headers.get("retry-after")
+    if value is None:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+def _request_id(response: httpx.Response, body: Any) -> str | None:
+    for name in _REQUEST_ID_HEADERS:
+        if name in response.headers:
+            return response.headers[name]
+    if isinstance(body, dict):
+        for candidate in (body.get("request_id"), body.get("id")):
+            if isinstance(candidate, str):
+                return candidate
+    return None
+
+
+def _json(response: httpx.Response) -> Any:
+    try:
+        return json.loads(response.content)
+    except ValueError as error:
+        raise _NotJSON from error
+
+
+class _NotJSON(Exception):
+    pass
+
+
+def error_from_response(response: httpx.Response, redact: str | None = None) -> exc.APIError:
+    """The typed error for a non-success response. The business code decides; the status is the fallback."""
+    status = response.status_code
+    try:
+        body = _json(response)
+    except _NotJSON as not_json:
+        content_type = response.headers.get("content-type", "no content type")
+        cls = exc.ServerError if status >= 500 else _STATUS_CLASSES.get(status, exc.UnexpectedResponseError)
+        error = cls(
+            f"HTTP {status} with a body that is not JSON ({content_type})",
+            status_code=status,
+            request_id=_request_id(response, None),
+            retry_after=parse_retry_after(response.headers),
+        )
+        error.__cause__ = not_json.__cause__
+        return error
+    detail = body.get("error") if isinstance(body, dict) else None
+    code = message = None
+    if isinstance(detail, dict):
+        raw_code, raw_message = detail.get("code"), detail.get("message")
+        code = str(raw_code) if isinstance(raw_code, (str, int)) and not isinstance(raw_code, bool) else None
+        message = raw_message if isinstance(raw_message, str) else None
+    if code in _CODE_CLASSES:
+        cls = _CODE_CLASSES[code]
+    elif status >= 500:
+        cls = exc.ServerError
+    else:
+        cls = _STATUS_CLASSES.get(status, exc.APIError)
+    text = message or f"HTTP {status} without an error message"
+    if redact:
+        text = text.replace(redact, "***")
+    error = cls(
+        text,
+        status_code=status,
+        code=code,
+        request_id=_request_id(response, body),
+        retry_after=parse_retry_after(response.headers),
+    )
+    if code in _RETRYABLE_CODES:
+        error.retryable = True
+    return error
+
+
+def result_from_response(response: httpx.Response, request: ImageRequest) -> ImagesResult:
+    """The result of a 200 response, or ``UnexpectedResponseError`` if it breaks the contract."""
+
+    def unexpected(why: str) -> exc.UnexpectedResponseError:
+        return exc.UnexpectedResponseError(
+            f"the 200 response {why}", status_code=response.status_code, request_id=_request_id(response, body)
+        )
+
+    body: Any = None
+    try:
+        body = _json(response)
+    except _NotJSON as not_json:
+        raise unexpected("is not JSON") from not_json.__cause__
+    if not isinstance(body, dict):
+        raise unexpected(f"is a JSON {type(body).__name__}, not an object")
+    data = body.get("data")
+    if not isinstance(data, list) or not data:
+        if isinstance(body.get("error"), dict):
+            raise error_from_response(response)
+        raise unexpected("has no images in `data`")
+    images = tuple(_image(item, unexpected) for item in data)
+    created = body.get("created")
+    return ImagesResult(
+        created=created if isinstance(created, int) and not isinstance(created, bool) else None,
+        images=images,
+        content_filter=_content_filter(body.get("content_filter")),
+        request=request,
+        request_ids=tuple(filter(None, [_request_id(response, body)])),
+    )
+
+
+_IMAGE_FIELDS = ("url", "b64_json", "revised_prompt")
+
+
+def _image(item: Any, unexpected: Any) -> GeneratedImage:
+    if not isinstance(item, dict):
+        raise unexpected(f"has a `data` item that is a {type(item).__name__}, not an object")
+    url, b64, revised = (item.get(name) for name in _IMAGE_FIELDS)
+    if not (isinstance(url, str) and url) and not (isinstance(b64, str) and b64):
+        raise unexpected("has an image with neither `url` nor `b64_json`")
+    return GeneratedImage(
+        url=url if isinstance(url, str) and url else None,
+        b64_json=b64 if isinstance(b64, str) and b64 else None,
+        revised_prompt=revised if isinstance(revised, str) else None,
+        extra={k: v for k, v in item.items() if k not in _IMAGE_FIELDS},
+    )
+
+
+def _content_filter(raw: Any) -> tuple[ContentFilter, ...]:
+    if not isinstance(raw, list):
+        return ()
+    notes = []
+    for item in raw:
+        if isinstance(item, dict):
+            role, level = item.get("role"), item.get("level")
+            notes.append(
+                ContentFilter(
+                    role=str(role) if role is not None else "unknown",
+                    level=level if isinstance(level, int) and not isinstance(level, bool) else None,
+                )
+            )
+    return tuple(notes)

@@ -1,0 +1,71 @@
+"""When to retry and how long to wait: one policy, used by the sync and the async client.
+
+Retried: ``RateLimitError`` (1302, 1305, a 429 without a code), ``ServerError``
+(5xx, 500, 1230, 1234), code 1120, and connection failures. Never retried:
+1113 (no balance, sent as HTTP 429), quotas, auth, bad requests, content filter.
+
+A **read timeout is not retried**: the platform may have accepted the request
+and will bill the image even though the answer did not arrive in time; retrying
+could pay twice. Connect and pool timeouts are retried (nothing was sent), and
+so is a connection that broke before any answer (usually a stale keep-alive
+socket the server had closed).
+
+The wait is the server's ``retry-after-ms`` / ``Retry-After`` when it sends one,
+otherwise exponential backoff with full jitter. A retry whose wait would push
+the total past ``max_total_wait`` is not made: the error is raised instead.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+
+import httpx
+from attrs import frozen
+
+from . import _exceptions as exc
+
+logger = logging.getLogger("zhipu_images")
+
+#: httpx failures where the request certainly or very probably never reached the platform
+_SAFE_TRANSPORT_ERRORS = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.RemoteProtocolError)
+
+
+@frozen
+class RetryPolicy:
+    max_retries: int = 2
+    base_delay: float = 0.5
+    max_delay: float = 8.0
+    max_total_wait: float = 60.0
+
+    def delay(self, error: exc.ImagesError, attempt: int, waited: float) -> float | None:
+        """Seconds to wait before retry number ``attempt + 1``, or None to give up and raise."""
+        if attempt >= self.max_retries or not getattr(error, "retryable", False):
+            return None
+        requested = error.retry_after if isinstance(error, exc.APIError) else None
+        if requested is not None:
+            wait = requested
+        else:
+            wait = random.uniform(0, min(self.max_delay, self.base_delay * 2**attempt))
+        if waited + wait > self.max_total_wait:
+            return None
+        code = getattr(error, "code", None)
+        logger.info(
+            "retrying after %s%s: waiting %.2fs (retry %d of %d)",
+            type(error).__name__,
+            f" (code {code})" if code else "",
+            wait,
+            attempt + 1,
+            self.max_retries,
+        )
+        return wait
+
+
+def transport_error(error: httpx.TransportError) -> exc.APIConnectionError:
+    """The library's error for an httpx transport failure; ``retryable`` says whether resending is safe."""
+    if isinstance(error, httpx.TimeoutException):
+        failure: exc.APIConnectionError = exc.APITimeoutError(f"no answer in time ({type(error).__name__})")
+    else:
+        failure = exc.APIConnectionError(f"connection failed: {type(error).__name__}")
+    failure.retryable = isinstance(error, _SAFE_TRANSPORT_ERRORS)
+    return failure
