@@ -133,6 +133,39 @@ def openai_ascii_tag(doc: Document) -> None:
     op["tags"] = [OPERATION_TAG]
 
 
+def openai_document_error_responses(doc: Document) -> None:
+    """The operation declares only its 200. OpenAI-compatible servers answer
+    errors as ``{"error": {"message", "type", "param", "code"}}``; without that
+    documented, the generated client parses every error to ``None`` and no
+    contract test can check an error body or status."""
+    responses = _operation(doc, _OPENAI_PATH).get("responses", {})
+    _require(
+        set(responses) == {"200"}, "openai_document_error_responses", f"responses are now {sorted(responses)!r}"
+    )
+    schemas = doc["components"]["schemas"]
+    _require("ErrorResponse" not in schemas, "openai_document_error_responses", "ErrorResponse exists upstream")
+    schemas["ErrorResponse"] = {
+        "type": "object",
+        "required": ["error"],
+        "properties": {
+            "error": {
+                "type": "object",
+                "required": ["message"],
+                "properties": {
+                    "message": {"type": "string"},
+                    "type": {"type": "string", "nullable": True},
+                    "param": {"type": "string", "nullable": True},
+                    "code": {"type": "string", "nullable": True},
+                },
+            }
+        },
+    }
+    responses["default"] = {
+        "description": "Error",
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorResponse"}}},
+    }
+
+
 #: Vendored file name -> the fixes it needs, applied in order.
 FIXES: dict[str, list[Fix]] = {
     "zhipu.yaml": [zhipu_ascii_operation_id, zhipu_ascii_tag],
@@ -141,6 +174,7 @@ FIXES: dict[str, list[Fix]] = {
         openai_bearer_scheme_type,
         openai_examples_to_example,
         openai_ascii_tag,
+        openai_document_error_responses,
     ],
 }
 

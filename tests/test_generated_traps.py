@@ -15,6 +15,7 @@ import pytest
 from openai_images_api import AuthenticatedClient as OpenAIClient
 from openai_images_api.api.images import create_image as openai_create_image
 from openai_images_api.models import CreateImageRequest as OpenAIRequest
+from openai_images_api.models import ErrorResponse as OpenAIErrorResponse
 from zhipu_images_api import AuthenticatedClient, Client
 from zhipu_images_api.api.images import create_image
 from zhipu_images_api.models import CreateImageRequest, ErrorResponse, ImageModel
@@ -58,11 +59,14 @@ def test_non_200_json_of_any_shape_becomes_error_model() -> None:
     assert isinstance(parsed.error, Unset)
 
 
-def test_openai_non_200_parses_to_none() -> None:
+def test_openai_non_200_parses_as_the_documented_error_model() -> None:
+    """Only because of the openai_document_error_responses fix; upstream declares no error response."""
     client = OpenAIClient(base_url="https://example.test/v1", token="tok-123456")
     transport = httpx.MockTransport(lambda request: httpx.Response(400, json={"error": {"message": "bad"}}))
     client.set_httpx_client(httpx.Client(base_url="https://example.test/v1", transport=transport))
-    assert openai_create_image.sync_detailed(client=client, body=OpenAIRequest(prompt="x")).parsed is None
+    parsed = openai_create_image.sync_detailed(client=client, body=OpenAIRequest(prompt="x")).parsed
+    assert isinstance(parsed, OpenAIErrorResponse)
+    assert parsed.error.message == "bad"
 
 
 def test_unknown_http_status_raises_value_error() -> None:

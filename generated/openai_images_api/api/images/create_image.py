@@ -3,9 +3,9 @@ from typing import Any
 
 import httpx
 
-from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...models.create_image_request import CreateImageRequest
+from ...models.error_response import ErrorResponse
 from ...models.image_generation_response import ImageGenerationResponse
 from ...types import UNSET, Response, Unset
 
@@ -32,21 +32,20 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> ImageGenerationResponse | None:
+) -> ErrorResponse | ImageGenerationResponse:
     if response.status_code == 200:
         response_200 = ImageGenerationResponse.from_dict(response.json())
 
         return response_200
 
-    if client.raise_on_unexpected_status:
-        raise errors.UnexpectedStatus(response.status_code, response.content)
-    else:
-        return None
+    response_default = ErrorResponse.from_dict(response.json())
+
+    return response_default
 
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[ImageGenerationResponse]:
+) -> Response[ErrorResponse | ImageGenerationResponse]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -59,7 +58,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
     body: CreateImageRequest | Unset = UNSET,
-) -> Response[ImageGenerationResponse]:
+) -> Response[ErrorResponse | ImageGenerationResponse]:
     """生成图像
 
      根据文本提示生成图像
@@ -72,7 +71,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ImageGenerationResponse]
+        Response[ErrorResponse | ImageGenerationResponse]
     """
 
     kwargs = _get_kwargs(
@@ -90,7 +89,7 @@ def sync(
     *,
     client: AuthenticatedClient,
     body: CreateImageRequest | Unset = UNSET,
-) -> ImageGenerationResponse | None:
+) -> ErrorResponse | ImageGenerationResponse | None:
     """生成图像
 
      根据文本提示生成图像
@@ -103,7 +102,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ImageGenerationResponse
+        ErrorResponse | ImageGenerationResponse
     """
 
     return sync_detailed(
@@ -116,7 +115,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
     body: CreateImageRequest | Unset = UNSET,
-) -> Response[ImageGenerationResponse]:
+) -> Response[ErrorResponse | ImageGenerationResponse]:
     """生成图像
 
      根据文本提示生成图像
@@ -129,7 +128,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ImageGenerationResponse]
+        Response[ErrorResponse | ImageGenerationResponse]
     """
 
     kwargs = _get_kwargs(
@@ -145,7 +144,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
     body: CreateImageRequest | Unset = UNSET,
-) -> ImageGenerationResponse | None:
+) -> ErrorResponse | ImageGenerationResponse | None:
     """生成图像
 
      根据文本提示生成图像
@@ -158,7 +157,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ImageGenerationResponse
+        ErrorResponse | ImageGenerationResponse
     """
 
     return (
