@@ -1,0 +1,38 @@
+"""A fake of the Zhipu image API and of an OpenAI-compatible one, for tests and offline work.
+
+One behaviour (``FakePlatform``), three ways to reach it:
+
+- ``FakeImagesAPI``: a respx mock; also the ``fake_images_api`` pytest fixture;
+- ``FakeTransport`` / ``fake_client()``: in process, through httpx;
+- ``running_fake_server()`` / ``zhipu-images fake-server``: real HTTP on loopback.
+
+It checks requests against the vendored schema and the per-model rules, answers
+with the platform's error codes, serves real PNGs of the requested size, and
+simulates content filtering, rate limits, lack of balance, overload, server
+errors, latency and dropped connections.
+"""
+
+from ._platform import FAULTS, FakePlatform, FakeReply, FakeRequest, Fault, RecordedRequest
+from ._png import make_png, png_size
+from ._respx import FakeImagesAPI
+from ._server import FakeServer, running_fake_server
+from ._transport import FAKE_API_KEY, FAKE_ORIGIN, FakeTransport, fake_async_client, fake_client
+
+__all__ = [
+    "FAKE_API_KEY",
+    "FAKE_ORIGIN",
+    "FAULTS",
+    "FakeImagesAPI",
+    "FakePlatform",
+    "FakeReply",
+    "FakeRequest",
+    "FakeServer",
+    "FakeTransport",
+    "Fault",
+    "RecordedRequest",
+    "fake_async_client",
+    "fake_client",
+    "make_png",
+    "png_size",
+    "running_fake_server",
+]

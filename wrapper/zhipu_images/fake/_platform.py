@@ -1,0 +1,369 @@
+"""The fake platform's behaviour, independent of how requests reach it.
+
+``FakePlatform.handle`` maps one request to one reply: routing, auth, the
+vendored request schema, the per-model rules (the wrapper's own table, through
+``validate_request``), the scripted and configured simulations, and the
+success bodies with URLs that point back at the fake. The adapters (httpx
+transport, respx mock, HTTP server) only carry bytes and apply ``reply.delay``
+and ``reply.drop``, then call ``finish``.
+"""
+
+from __future__ import annotations
+
+import base64
+import collections
+import hashlib
+import json
+import random
+import re
+import threading
+import time
+import warnings
+from collections.abc import Iterable, Mapping
+from functools import cache
+from importlib import resources
+from typing import Any, Literal
+
+from attrs import define, field, frozen
+
+from .._exceptions import RequestValidationError
+from .._rules import MODELS
+from .._validation import validate_request
+from ._png import make_png
+
+ZHIPU_PATH = "/api/paas/v4/images/generations"
+OPENAI_PATH = "/v1/images/generations"
+FILES_PREFIX = "/files/"
+_FILE = re.compile(r"/files/([0-9a-f]{16})-([0-9]{1,5})x([0-9]{1,5})\.png")
+
+Fault = Literal["rate_limit", "overloaded", "no_balance", "server_error", "unavailable", "drop", "content_filter"]
+FAULTS: tuple[Fault, ...] = (
+    "rate_limit",
+    "overloaded",
+    "no_balance",
+    "server_error",
+    "unavailable",
+    "drop",
+    "content_filter",
+)
+
+#: The platform's messages, as it words them.
+_MESSAGES = {
+    "1001": "Header中未收到Authorization参数，无法进行身份验证。",
+    "1002": "Authorization Token非法，请确认Authorization Token正确传递。",
+    "1113": "您的账户已欠费，请充值后重试。",
+    "1210": "API 调用参数有误，请检查文档。",
+    "1211": "模型不存在，请检查模型代码。",
+    "1222": "API 不存在。",
+    "1301": "系统检测到输入或生成内容可能包含不安全或敏感内容，请您避免输入易产生敏感内容的提示语，感谢您的配合。",
+    "1302": "您当前使用该API的并发数过高，请降低并发，或联系客服增加限额。",
+    "1305": "当前API请求过多，请稍后重试。",
+    "500": "服务内部错误，请稍后重试。",
+}
+#: Zhipu business code -> OpenAI-style (status, type, code) for the OpenAI-compatible endpoint
+_OPENAI_CODES = {
+    "1001": (401, "invalid_request_error", "invalid_api_key"),
+    "1002": (401, "invalid_request_error", "invalid_api_key"),
+    "1113": (429, "insufficient_quota", "insufficient_quota"),
+    "1211": (404, "invalid_request_error", "model_not_found"),
+    "1301": (400, "invalid_request_error", "content_policy_violation"),
+    "1302": (429, "requests", "rate_limit_exceeded"),
+    "1305": (429, "requests", "rate_limit_exceeded"),
+    "500": (500, "server_error", None),
+}
+_STATUS = {"1001": 401, "1002": 401, "1113": 429, "1302": 429, "1305": 429, "500": 500, "1222": 404}
+_UNAVAILABLE_HTML = b"<html><head><title>503 Service Temporarily Unavailable</title></head><body>503</body></html>"
+
+
+@frozen
+class FakeRequest:
+    """A request as any adapter receives it. ``origin`` is ``scheme://host[:port]``."""
+
+    method: str
+    path: str
+    origin: str
+    headers: Mapping[str, str]  # lower-case names
+    body: bytes
+
+
+@define
+class FakeReply:
+    status: int
+    body: bytes
+    headers: dict[str, str] = field(factory=lambda: {"content-type": "application/json"})
+    #: seconds the adapter waits before answering (simulated latency)
+    delay: float = 0.0
+    #: close the connection without answering
+    drop: bool = False
+    #: the key whose in-flight slot ``finish`` releases
+    slot: str | None = None
+
+
+@frozen
+class RecordedRequest:
+    """What the fake received. The Authorization header is never kept."""
+
+    method: str
+    path: str
+    json: Any
+    status: int
+    api_key_given: bool
+    received_at: float
+
+
+@cache
+def _request_schema(package: str, name: str) -> Any:
+    from jsonschema import Draft4Validator
+
+    spec = json.loads(resources.files(package).joinpath("openapi.json").read_text(encoding="utf-8"))
+    return Draft4Validator({**spec["components"]["schemas"][name], "components": spec["components"]})
+
+
+class _Rejection(Exception):
+    def __init__(self, code: str, message: str, field: str | None = None):
+        super().__init__(message)
+        self.code, self.message, self.field = code, message, field
+
+
+class FakePlatform:
+    """A stand-in for the Zhipu image API and an OpenAI-compatible one. Thread-safe.
+
+    Settings are plain attributes, changeable at any time from a test:
+    ``api_key`` (None: any Bearer token is accepted), ``content_filter_words``,
+    ``concurrency_limit`` (per key, like the account tiers), ``retry_after``,
+    ``latency`` (seconds, or a ``(low, high)`` range), ``balance_exhausted``,
+    ``overloaded``. ``fail_next`` scripts faults for the next requests.
+    """
+
+    def __init__(
+        self,
+        *,
+        api_key: str | None = None,
+        content_filter_words: Iterable[str] = ("违禁", "forbidden-word"),
+        concurrency_limit: int | None = None,
+        retry_after: float = 1.0,
+        latency: float | tuple[float, float] = 0.0,
+        balance_exhausted: bool = False,
+        overloaded: bool = False,
+        record_limit: int = 1000,
+    ) -> None:
+        self.api_key = api_key
+        self.content_filter_words = tuple(content_filter_words)
+        self.concurrency_limit = concurrency_limit
+        self.retry_after = retry_after
+        self.latency = latency
+        self.balance_exhausted = balance_exhausted
+        self.overloaded = overloaded
+        self._lock = threading.Lock()
+        self._faults: collections.deque[Fault] = collections.deque()
+        self._in_flight: collections.Counter[str] = collections.Counter()
+        self._records: collections.deque[RecordedRequest] = collections.deque(maxlen=record_limit)
+        self._ids = 0
+        #: the most generation requests ever in flight at once, over all keys
+        self.max_in_flight = 0
+
+    # --- scripting and inspection -------------------------------------------------
+
+    def fail_next(self, fault: Fault, times: int = 1) -> None:
+        """Answer the next ``times`` generation requests with ``fault`` (queued after earlier ones)."""
+        if fault not in FAULTS:
+            raise ValueError(f"unknown fault {fault!r}; choose from {', '.join(FAULTS)}")
+        with self._lock:
+            self._faults.extend([fault] * times)
+
+    @property
+    def requests(self) -> list[RecordedRequest]:
+        """The generation requests received, oldest first (the last ``record_limit`` of them)."""
+        with self._lock:
+            return list(self._records)
+
+    @property
+    def in_flight(self) -> int:
+        with self._lock:
+            return sum(self._in_flight.values())
+
+    def reset(self) -> None:
+        with self._lock:
+            self._faults.clear()
+            self._records.clear()
+            self.max_in_flight = 0
+
+    # --- the behaviour ------------------------------------------------------------
+
+    def handle(self, request: FakeRequest) -> FakeReply:
+        if request.method == "GET" and request.path.startswith(FILES_PREFIX):
+            return self._file(request.path)
+        provider = {ZHIPU_PATH: "zhipu", OPENAI_PATH: "openai"}.get(request.path)
+        if request.method != "POST" or provider is None:
+            return self._error("zhipu", "1222", f"{request.method} {request.path}: {_MESSAGES['1222']}")
+        body = _json_or_none(request.body)
+        reply = self._generate(provider, request, body)
+        with self._lock:
+            self._records.append(
+                RecordedRequest(
+                    method=request.method,
+                    path=request.path,
+                    json=body,
+                    status=reply.status,
+                    api_key_given="authorization" in request.headers,
+                    received_at=time.time(),
+                )
+            )
+        return reply
+
+    def finish(self, reply: FakeReply) -> None:
+        """Release the in-flight slot a reply holds; adapters call it once the reply is sent or dropped."""
+        if reply.slot is not None:
+            with self._lock:
+                self._in_flight[reply.slot] -= 1
+            reply.slot = None
+
+    def _generate(self, provider: str, request: FakeRequest, body: Any) -> FakeReply:
+        auth = request.headers.get("authorization", "")
+        token = auth[7:].strip() if auth[:7].lower() == "bearer " else ""
+        if not token:
+            return self._error(provider, "1001")
+        if self.api_key is not None and token != self.api_key:
+            return self._error(provider, "1002")
+        with self._lock:
+            fault = self._faults.popleft() if self._faults else None
+        if fault == "drop":
+            return FakeReply(status=0, body=b"", drop=True)
+        if fault == "unavailable":
+            return FakeReply(status=503, body=_UNAVAILABLE_HTML, headers={"content-type": "text/html"})
+        fault_codes = {"rate_limit": "1302", "overloaded": "1305", "no_balance": "1113", "server_error": "500"}
+        if fault in fault_codes:
+            return self._error(provider, fault_codes[fault])
+        if self.balance_exhausted:
+            return self._error(provider, "1113")
+        if self.overloaded:
+            return self._error(provider, "1305")
+        try:
+            prompt, images = self._validated(provider, body)
+        except _Rejection as rejection:
+            return self._error(provider, rejection.code, rejection.message, rejection.field)
+        if fault == "content_filter" or any(word in prompt for word in self.content_filter_words):
+            return self._error(provider, "1301")
+        with self._lock:
+            if self.concurrency_limit is not None and self._in_flight[token] >= self.concurrency_limit:
+                limited = True
+            else:
+                limited = False
+                self._in_flight[token] += 1
+                self.max_in_flight = max(self.max_in_flight, sum(self._in_flight.values()))
+            self._ids += 1
+            request_id = f"fake-{self._ids}"
+        if limited:
+            return self._error(provider, "1302")
+        payload = self._success(provider, request.origin, prompt, images, request_id)
+        delay = self.latency if isinstance(self.latency, (int, float)) else random.uniform(*self.latency)
+        return FakeReply(
+            status=200,
+            body=json.dumps(payload, ensure_ascii=False).encode(),
+            headers={"content-type": "application/json", "x-request-id": request_id},
+            delay=float(delay),
+            slot=token,
+        )
+
+    def _validated(self, provider: str, body: Any) -> tuple[str, dict[str, Any]]:
+        """Check the body; return the prompt and what to generate, or raise ``_Rejection``."""
+        if not isinstance(body, dict):
+            raise _Rejection("1210", f"{_MESSAGES['1210']} The body must be a JSON object.")
+        body = dict(body)
+        if provider == "zhipu" and isinstance(body.get("model"), str):
+            # DECISION: model names are case-insensitive; the docs' own example sends cogView-4-250304.
+            body["model"] = body["model"].lower()
+        if provider == "openai":
+            body.setdefault("model", "dall-e-2")  # seed 004: model defaults to dall-e-2
+        schema = _request_schema(*_SCHEMAS[provider])
+        for name in schema.schema.get("required", []):
+            if name not in body:
+                raise _Rejection("1213", f"未正常接收到{name}参数。 ({name} is required)", name)
+        model = body.get("model")
+        known = [m for m, r in MODELS.items() if r.provider == provider]
+        if isinstance(model, str) and model not in known:
+            raise _Rejection("1211", f"{_MESSAGES['1211']} ({model!r}; known: {', '.join(known)})", "model")
+        error = next(iter(sorted(schema.iter_errors(body), key=lambda e: list(map(str, e.path)))), None)
+        if error is not None:
+            name = str(error.path[0]) if error.path else "body"
+            raise _Rejection("1214", f"{name}参数非法。 ({name}: {error.message})", name)
+        params: dict[str, Any] = {"size": body.get("size"), "quality": body.get("quality")}
+        if provider == "zhipu":
+            params.update(user_id=body.get("user_id"), watermark_enabled=body.get("watermark_enabled"))
+        else:
+            params.update(
+                n=body.get("n"),
+                style=body.get("style"),
+                response_format=body.get("response_format"),
+                user_id=body.get("user"),
+            )
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                valid = validate_request(body["model"], body["prompt"], **params)
+        except RequestValidationError as invalid:
+            code = "1211" if invalid.rule == "unknown_model" else "1214"
+            raise _Rejection(code, f"{invalid.field}参数非法。 ({invalid})", invalid.field) from invalid
+        count = valid.n if provider == "openai" else 1  # Zhipu: one image per request
+        return valid.prompt, {
+            "width": valid.width,
+            "height": valid.height,
+            "count": count,
+            "b64": valid.response_format == "b64_json",
+            "revised": valid.model == "dall-e-3",
+        }
+
+    def _success(self, provider: str, origin: str, prompt: str, images: dict[str, Any], request_id: str) -> Any:
+        seed = hashlib.sha256(prompt.encode()).hexdigest()[:16]
+        width, height = images["width"], images["height"]
+        data: list[dict[str, Any]] = []
+        for index in range(images["count"]):
+            item_seed = seed if index == 0 else hashlib.sha256(f"{prompt}#{index}".encode()).hexdigest()[:16]
+            if images["b64"]:
+                item = {"b64_json": base64.b64encode(make_png(width, height, item_seed)).decode()}
+            else:
+                item = {"url": f"{origin}{FILES_PREFIX}{item_seed}-{width}x{height}.png"}
+            if images["revised"]:
+                item["revised_prompt"] = prompt
+            data.append(item)
+        if provider == "openai":
+            return {"created": int(time.time()), "data": data}
+        return {
+            "created": int(time.time()),
+            "data": data,
+            "content_filter": [{"role": "assistant", "level": 3}],
+            "id": request_id,
+        }
+
+    def _file(self, path: str) -> FakeReply:
+        match = _FILE.fullmatch(path)
+        if not match or int(match[2]) * int(match[3]) > 2**22:
+            return self._error("zhipu", "1222", f"GET {path}: no such image")
+        png = make_png(int(match[2]), int(match[3]), match[1])
+        return FakeReply(status=200, body=png, headers={"content-type": "image/png"})
+
+    def _error(self, provider: str, code: str, message: str | None = None, field: str | None = None) -> FakeReply:
+        text = message or _MESSAGES.get(code, "error")
+        headers = {"content-type": "application/json"}
+        if code in ("1302", "1305"):
+            headers["retry-after"] = f"{self.retry_after:g}"
+        if provider == "openai":
+            status, kind, openai_code = _OPENAI_CODES.get(code, (400, "invalid_request_error", None))
+            body: Any = {"error": {"message": text, "type": kind, "param": field, "code": openai_code}}
+        else:
+            status = _STATUS.get(code, 400)
+            body = {"error": {"code": code, "message": text}}
+        return FakeReply(status=status, body=json.dumps(body, ensure_ascii=False).encode(), headers=headers)
+
+
+_SCHEMAS = {
+    "zhipu": ("zhipu_images_api", "CreateImageRequest"),
+    "openai": ("openai_images_api", "ImageGenerationRequest"),
+}
+
+
+def _json_or_none(raw: bytes) -> Any:
+    try:
+        return json.loads(raw) if raw else None
+    except ValueError:
+        return None

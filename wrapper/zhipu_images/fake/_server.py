@@ -1,0 +1,95 @@
+"""The fake platform as a real HTTP server on loopback, for other languages, other SDKs and Schemathesis."""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from ._platform import FakePlatform, FakeRequest
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: FakeServer
+    protocol_version = "HTTP/1.1"
+
+    def do_GET(self) -> None:
+        self._serve()
+
+    def do_POST(self) -> None:
+        self._serve()
+
+    def do_PUT(self) -> None:
+        self._serve()
+
+    def do_DELETE(self) -> None:
+        self._serve()
+
+    def _serve(self) -> None:
+        length = int(self.headers.get("content-length") or 0)
+        body = self.rfile.read(length) if length else b""
+        host = self.headers.get("host") or self.server.url.removeprefix("http://")
+        request = FakeRequest(
+            method=self.command,
+            path=self.path.split("?", 1)[0],
+            origin=f"http://{host}",
+            headers={k.lower(): v for k, v in self.headers.items()},
+            body=body,
+        )
+        platform = self.server.platform
+        reply = platform.handle(request)
+        try:
+            if reply.delay:
+                time.sleep(reply.delay)
+            if reply.drop:
+                self.close_connection = True
+                with contextlib.suppress(OSError):
+                    self.connection.shutdown(socket.SHUT_RDWR)
+                return
+            self.send_response(reply.status)
+            for name, value in reply.headers.items():
+                self.send_header(name, value)
+            self.send_header("content-length", str(len(reply.body)))
+            self.end_headers()
+            self.wfile.write(reply.body)
+        finally:
+            platform.finish(reply)
+
+    def log_message(self, format: str, *args: object) -> None:
+        if self.server.verbose:
+            super().log_message(format, *args)
+
+
+class FakeServer(ThreadingHTTPServer):
+    daemon_threads = True
+    # Benchmarks open hundreds of connections at once.
+    request_queue_size = 512
+
+    def __init__(self, host: str, port: int, platform: FakePlatform, *, verbose: bool = False) -> None:
+        super().__init__((host, port), _Handler)
+        self.platform = platform
+        self.verbose = verbose
+
+    @property
+    def url(self) -> str:
+        host, port = self.server_address[:2]
+        return f"http://{host if isinstance(host, str) else host.decode()}:{port}"
+
+
+@contextlib.contextmanager
+def running_fake_server(
+    platform: FakePlatform | None = None, host: str = "127.0.0.1", port: int = 0
+) -> Iterator[FakeServer]:
+    """A fake server on a background thread for the length of the block (port 0: any free port)."""
+    server = FakeServer(host, port, platform or FakePlatform())
+    thread = threading.Thread(target=server.serve_forever, name="zhipu-images-fake-server", daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()

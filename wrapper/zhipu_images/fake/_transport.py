@@ -1,0 +1,88 @@
+"""The fake platform as an httpx transport (sync and async), and clients wired to it."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+import httpx
+
+from .._client import AsyncImagesClient, ImagesClient
+from ._platform import OPENAI_PATH, ZHIPU_PATH, FakePlatform, FakeReply, FakeRequest
+
+#: Where clients wired to the in-process fake send their requests (never resolved: nothing leaves the process).
+FAKE_ORIGIN = "http://zhipu-images.fake"
+FAKE_API_KEY = "fake-api-key"
+
+
+def fake_request(request: httpx.Request, body: bytes) -> FakeRequest:
+    """An httpx request as the platform sees it; any ``…/images/generations`` path is routed by its suffix."""
+    path = request.url.path
+    if request.method == "POST" and path.endswith("/images/generations"):
+        path = OPENAI_PATH if path.endswith("/v1/images/generations") else ZHIPU_PATH
+    origin = f"{request.url.scheme}://{request.url.netloc.decode('ascii')}"
+    return FakeRequest(
+        method=request.method,
+        path=path,
+        origin=origin,
+        headers={k.lower(): v for k, v in request.headers.items()},
+        body=body,
+    )
+
+
+def httpx_response(reply: FakeReply, request: httpx.Request) -> httpx.Response:
+    if reply.drop:
+        raise httpx.RemoteProtocolError("Server disconnected without sending a response.", request=request)
+    return httpx.Response(reply.status, headers=reply.headers, content=reply.body, request=request)
+
+
+class FakeTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
+    """Serves every request from a ``FakePlatform``, in process. Latency blocks only the calling thread or task."""
+
+    def __init__(self, platform: FakePlatform | None = None) -> None:
+        self.platform = platform or FakePlatform()
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        reply = self.platform.handle(fake_request(request, request.read()))
+        try:
+            if reply.delay:
+                time.sleep(reply.delay)
+            return httpx_response(reply, request)
+        finally:
+            self.platform.finish(reply)
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        reply = self.platform.handle(fake_request(request, await request.aread()))
+        try:
+            if reply.delay:
+                await asyncio.sleep(reply.delay)
+            return httpx_response(reply, request)
+        finally:
+            self.platform.finish(reply)
+
+
+def fake_client(platform: FakePlatform | None = None, **options: Any) -> ImagesClient:
+    """An ``ImagesClient`` talking to an in-process fake platform; closes its transport on ``close()``."""
+    options.setdefault("api_key", platform.api_key if platform and platform.api_key else FAKE_API_KEY)
+    client = ImagesClient(
+        base_url=f"{FAKE_ORIGIN}/api/paas/v4",
+        openai_base_url=f"{FAKE_ORIGIN}/v1",
+        http_client=httpx.Client(transport=FakeTransport(platform)),
+        **options,
+    )
+    client._owns_http = True
+    return client
+
+
+def fake_async_client(platform: FakePlatform | None = None, **options: Any) -> AsyncImagesClient:
+    """An ``AsyncImagesClient`` talking to an in-process fake platform."""
+    options.setdefault("api_key", platform.api_key if platform and platform.api_key else FAKE_API_KEY)
+    client = AsyncImagesClient(
+        base_url=f"{FAKE_ORIGIN}/api/paas/v4",
+        openai_base_url=f"{FAKE_ORIGIN}/v1",
+        http_client=httpx.AsyncClient(transport=FakeTransport(platform)),
+        **options,
+    )
+    client._owns_http = True
+    return client
