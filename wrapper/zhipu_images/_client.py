@@ -40,6 +40,10 @@ from ._retry import RetryPolicy, transport_error
 from ._validation import ImageRequest, validate_request
 from ._wire import request_body
 
+# Module-level so tests can observe the waits without waiting.
+_sleep = time.sleep
+_async_sleep = asyncio.sleep
+
 DEFAULT_TIMEOUT = 60.0  # hd images take ~20 s (seeds 000/001): leave room for a slow one
 
 
@@ -186,7 +190,7 @@ class ImagesClient(_ClientBase):
                 delay = self._retry.delay(error, attempt, waited)
                 if delay is None:
                     raise
-            time.sleep(delay)
+            _sleep(delay)
             attempt, waited = attempt + 1, waited + delay
 
     def _send_once(self, url: str, body: dict[str, Any], request: ImageRequest) -> ImagesResult:
@@ -305,7 +309,7 @@ class AsyncImagesClient(_ClientBase):
                 delay = self._retry.delay(error, attempt, waited)
                 if delay is None:
                     raise
-            await asyncio.sleep(delay)
+            await _async_sleep(delay)
             attempt, waited = attempt + 1, waited + delay
 
     async def _send_once(self, url: str, body: dict[str, Any], request: ImageRequest) -> ImagesResult:
