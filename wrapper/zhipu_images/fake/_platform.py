@@ -194,8 +194,13 @@ class FakePlatform:
         if request.method == "GET" and request.path.startswith(FILES_PREFIX):
             return self._file(request.path)
         provider = {ZHIPU_PATH: "zhipu", OPENAI_PATH: "openai"}.get(request.path)
-        if request.method != "POST" or provider is None:
+        if provider is None:
             return self._error("zhipu", "1222", f"{request.method} {request.path}: {_MESSAGES['1222']}")
+        if request.method != "POST":
+            reply = self._error(provider, "1222", f"{request.method} is not allowed here; use POST")
+            reply.status = 405
+            reply.headers["allow"] = "POST"
+            return reply
         body = _json_or_none(request.body)
         reply = self._generate(provider, request, body)
         with self._lock:
