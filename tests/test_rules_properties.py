@@ -8,10 +8,11 @@ from importlib import resources
 from typing import Any
 
 import pytest
-from hypothesis import assume, given
+from hypothesis import given
 from hypothesis import strategies as st
 from openapi_schema_validator import OAS30Validator
 
+from tests.strategies import model_names, valid_requests
 from zhipu_images import MODELS, ImageRequest, RequestValidationError, validate_request
 from zhipu_images._sizes import nearest_valid_size
 from zhipu_images._wire import request_body
@@ -62,7 +63,6 @@ def sizes_near_pixel_caps(draw: st.DrawFn) -> tuple[int, int]:
 
 
 sizes = st.one_of(st.tuples(sides, sides), sizes_near_pixel_caps())
-model_names = st.sampled_from(sorted(MODELS))
 
 
 # The validator accepts a size for a model exactly when the brute-force oracle does.
@@ -99,39 +99,6 @@ def test_size_spellings_normalize_to_one_form(size: tuple[int, int], separator: 
             except RequestValidationError as error:
                 outcomes.append(error.rule)
     assert outcomes[0] == outcomes[1]
-
-
-@st.composite
-def valid_requests(draw: st.DrawFn) -> ImageRequest:
-    """Any request a user may make, drawn from each model's documented values."""
-    rules = MODELS[draw(model_names)]
-    kwargs: dict[str, Any] = {}
-    if draw(st.booleans()):
-        if rules.custom_sizes is not None and draw(st.booleans()):
-            step = rules.custom_sizes.multiple_of
-            width = draw(st.integers(max(1, rules.custom_sizes.min_side // step), 2048 // step)) * step
-            limit = min(2048, rules.custom_sizes.max_pixels // width) // step
-            assume(limit * step >= rules.custom_sizes.min_side)
-            kwargs["size"] = (width, draw(st.integers(max(1, rules.custom_sizes.min_side // step), limit)) * step)
-        else:
-            kwargs["size"] = draw(st.sampled_from(rules.recommended_sizes))
-    if draw(st.booleans()) and rules.qualities:
-        kwargs["quality"] = draw(st.sampled_from(rules.qualities))
-    if draw(st.booleans()):
-        kwargs["n"] = draw(st.integers(*rules.n_range))
-    if draw(st.booleans()) and rules.styles:
-        kwargs["style"] = draw(st.sampled_from(rules.styles))
-    if rules.provider == "openai" and draw(st.booleans()):
-        kwargs["response_format"] = draw(st.sampled_from(["url", "b64_json"]))
-    if draw(st.booleans()):
-        kwargs["user_id"] = draw(st.text(min_size=6, max_size=128).filter(lambda s: 6 <= len(s) <= 128))
-    if rules.provider == "zhipu" and draw(st.booleans()):
-        kwargs["watermark_enabled"] = draw(st.booleans())
-    limit = rules.max_prompt_chars or 2000
-    prompt = draw(st.text(min_size=1, max_size=min(limit, 300)).filter(str.strip))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return validate_request(draw(st.sampled_from([rules.name, rules.name.upper()])), prompt, **kwargs)
 
 
 def _revalidate(request: ImageRequest) -> ImageRequest:

@@ -287,7 +287,7 @@ class FakePlatform:
         model = body.get("model")
         known = [m for m, r in MODELS.items() if r.provider == provider]
         if isinstance(model, str) and model not in known:
-            raise _Rejection("1211", f"{_MESSAGES['1211']} ({model!r}; known: {', '.join(known)})", "model")
+            raise _Rejection("1211", f"{_MESSAGES['1211']} (model {model!r}; known: {', '.join(known)})", "model")
         error = next(iter(sorted(schema.iter_errors(body), key=lambda e: list(map(str, e.path)))), None)
         if error is not None:
             name = str(error.path[0]) if error.path else "body"

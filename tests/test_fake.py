@@ -1,0 +1,263 @@
+"""The fake platform: behaviour, simulations, and the same answers through all three ways of running it."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from zhipu_images import APIConnectionError, ImagesClient
+from zhipu_images.fake import (
+    FakeImagesAPI,
+    FakePlatform,
+    FakeTransport,
+    make_png,
+    png_size,
+    running_fake_server,
+)
+
+ZHIPU = "/api/paas/v4/images/generations"
+OPENAI = "/v1/images/generations"
+AUTH = {"Authorization": "Bearer the-key"}
+
+Send = Callable[..., httpx.Response]
+BASE = "http://f.test/api/paas/v4"
+
+
+def in_process(platform: FakePlatform) -> httpx.Client:
+    return httpx.Client(transport=FakeTransport(platform))
+
+
+@pytest.fixture(params=["respx", "transport", "server"])
+def send(request: pytest.FixtureRequest) -> Iterator[tuple[FakePlatform, Send]]:
+    """(platform, send): ``send(method, path, json=..., headers=...)`` reaches the platform one of three ways."""
+    platform = FakePlatform(api_key="the-key")
+    if request.param == "respx":
+        with FakeImagesAPI(platform), httpx.Client(base_url="https://open.bigmodel.cn") as client:
+            yield platform, client.request
+    elif request.param == "transport":
+        with httpx.Client(base_url="http://fake.test", transport=FakeTransport(platform)) as client:
+            yield platform, client.request
+    else:
+        with running_fake_server(platform) as server, httpx.Client(base_url=server.url) as client:
+            yield platform, client.request
+
+
+def error_of(response: httpx.Response) -> dict[str, Any]:
+    error: dict[str, Any] = response.json()["error"]
+    return error
+
+
+def test_auth_missing_and_wrong_zhipu(send: tuple[FakePlatform, Send]) -> None:
+    _, request = send
+    missing = request("POST", ZHIPU, json={"model": "glm-image", "prompt": "p"})
+    wrong = request("POST", ZHIPU, json={"model": "glm-image", "prompt": "p"}, headers={"Authorization": "Bearer nope"})
+    assert (missing.status_code, error_of(missing)["code"]) == (401, "1001")
+    assert (wrong.status_code, error_of(wrong)["code"]) == (401, "1002")
+
+
+def test_auth_openai_uses_openai_error_shape(send: tuple[FakePlatform, Send]) -> None:
+    _, request = send
+    missing = request("POST", OPENAI, json={"prompt": "p"})
+    assert missing.status_code == 401
+    assert set(error_of(missing)) == {"message", "type", "param", "code"}
+    assert error_of(missing)["code"] == "invalid_api_key"
+
+
+def test_unknown_path_is_404_and_wrong_method_405(send: tuple[FakePlatform, Send]) -> None:
+    _, request = send
+    if request.__self__.base_url.host == "open.bigmodel.cn":  # type: ignore[attr-defined]
+        pytest.skip("the respx mock only intercepts the image API's paths; others pass through")
+    unknown = request("GET", "/api/paas/v4/chat/completions", headers=AUTH)
+    assert (unknown.status_code, error_of(unknown)["code"]) == (404, "1222")
+    wrong_method = request("GET", ZHIPU, headers=AUTH)
+    assert wrong_method.status_code == 405
+    assert wrong_method.headers["allow"] == "POST"
+
+
+@pytest.mark.parametrize(
+    ("body", "code", "field"),
+    [
+        ({"model": "glm-image"}, "1213", "prompt"),
+        ({"prompt": "p"}, "1213", "model"),
+        ({"model": "cogview-9", "prompt": "p"}, "1211", "model"),
+        ({"model": "glm-image", "prompt": "p", "size": "1000x1000"}, "1214", "size"),
+        ({"model": "cogview-4", "prompt": "p", "quality": "hd"}, "1214", "quality"),
+        ({"model": "glm-image", "prompt": "p", "user_id": "abc"}, "1214", "user_id"),
+        ({"model": "glm-image", "prompt": "   "}, "1214", "prompt"),
+    ],
+)
+def test_zhipu_rules_are_enforced_with_platform_codes(
+    send: tuple[FakePlatform, Send], body: dict[str, Any], code: str, field: str
+) -> None:
+    _, request = send
+    response = request("POST", ZHIPU, json=body, headers=AUTH)
+    assert response.status_code == 400
+    assert error_of(response)["code"] == code
+    assert field in error_of(response)["message"]
+
+
+def test_unknown_fields_are_ignored_and_model_case_too(send: tuple[FakePlatform, Send]) -> None:
+    _, request = send
+    body = {"model": "cogView-4-250304", "prompt": "p", "size": "1024x1024", "future_option": {"x": 1}}
+    assert request("POST", ZHIPU, json=body, headers=AUTH).status_code == 200
+
+
+def test_zhipu_success_serves_a_png_of_exactly_the_requested_size(send: tuple[FakePlatform, Send]) -> None:
+    _, request = send
+    response = request("POST", ZHIPU, json={"model": "glm-image", "prompt": "猫", "size": "1728x960"}, headers=AUTH)
+    assert response.status_code == 200
+    body = response.json()
+    assert set(body) >= {"created", "data", "content_filter"}
+    assert len(body["data"]) == 1
+    image = request("GET", httpx.URL(body["data"][0]["url"]).path)
+    assert image.headers["content-type"] == "image/png"
+    assert png_size(image.content) == (1728, 960)
+
+
+def test_openai_success_shapes(send: tuple[FakePlatform, Send]) -> None:
+    _, request = send
+    many = request("POST", OPENAI, json={"model": "dall-e-2", "prompt": "p", "n": 3, "size": "256x256"}, headers=AUTH)
+    assert [sorted(item) for item in many.json()["data"]] == [["url"]] * 3
+    inline = request(
+        "POST",
+        OPENAI,
+        json={"model": "dall-e-3", "prompt": "p", "response_format": "b64_json", "size": "1792x1024"},
+        headers=AUTH,
+    )
+    (item,) = inline.json()["data"]
+    assert item["revised_prompt"] == "p"
+    assert png_size(base64.b64decode(item["b64_json"])) == (1792, 1024)
+
+
+@pytest.mark.parametrize(
+    ("setup", "status", "code"),
+    [
+        (lambda p: setattr(p, "balance_exhausted", True), 429, "1113"),
+        (lambda p: setattr(p, "overloaded", True), 429, "1305"),
+        (lambda p: p.fail_next("rate_limit"), 429, "1302"),
+        (lambda p: p.fail_next("no_balance"), 429, "1113"),
+        (lambda p: p.fail_next("server_error"), 500, "500"),
+        (lambda p: p.fail_next("content_filter"), 400, "1301"),
+        (lambda p: setattr(p, "content_filter_words", ("banned",)), 400, "1301"),
+    ],
+)
+def test_simulations(
+    send: tuple[FakePlatform, Send], setup: Callable[[FakePlatform], None], status: int, code: str
+) -> None:
+    platform, request = send
+    setup(platform)
+    response = request("POST", ZHIPU, json={"model": "glm-image", "prompt": "a banned cat"}, headers=AUTH)
+    assert (response.status_code, error_of(response)["code"]) == (status, code)
+    if code in ("1302", "1305"):
+        assert response.headers["retry-after"] == "1"
+
+
+def test_scripted_faults_are_consumed_in_order(send: tuple[FakePlatform, Send]) -> None:
+    platform, request = send
+    platform.fail_next("overloaded")
+    platform.fail_next("unavailable")
+    statuses = [request("POST", ZHIPU, json={"model": "glm-image", "prompt": "p"}, headers=AUTH) for _ in range(3)]
+    assert [r.status_code for r in statuses] == [429, 503, 200]
+    assert statuses[1].headers["content-type"] == "text/html"
+
+
+def test_dropped_connection(send: tuple[FakePlatform, Send]) -> None:
+    platform, request = send
+    platform.fail_next("drop")
+    with pytest.raises(httpx.RemoteProtocolError):
+        request("POST", ZHIPU, json={"model": "glm-image", "prompt": "p"}, headers=AUTH)
+    assert request("POST", ZHIPU, json={"model": "glm-image", "prompt": "p"}, headers=AUTH).status_code == 200
+
+
+def test_per_key_concurrency_limit_answers_1302_with_retry_after() -> None:
+    platform = FakePlatform(concurrency_limit=1, latency=0.2, retry_after=3)
+    with running_fake_server(platform) as server:
+        import concurrent.futures
+
+        def call(key: str) -> httpx.Response:
+            return httpx.post(
+                f"{server.url}{ZHIPU}",
+                json={"model": "glm-image", "prompt": "p"},
+                headers={"Authorization": f"Bearer {key}"},
+            )
+
+        with concurrent.futures.ThreadPoolExecutor(4) as pool:
+            responses = list(pool.map(call, ["a", "a", "b", "b"]))
+    by_key = sorted(r.status_code for r in responses[:2]), sorted(r.status_code for r in responses[2:])
+    assert by_key == ([200, 429], [200, 429])
+    limited = [r for r in responses if r.status_code == 429]
+    assert {error_of(r)["code"] for r in limited} == {"1302"}
+    assert {r.headers["retry-after"] for r in limited} == {"3"}
+    assert platform.max_in_flight == 2
+    assert platform.in_flight == 0
+
+
+def test_records_are_bounded_and_keep_no_key() -> None:
+    platform = FakePlatform(record_limit=3)
+    with ImagesClient(
+        api_key="sk-private",
+        base_url="http://f.test/api/paas/v4",
+        http_client=httpx.Client(transport=FakeTransport(platform)),
+    ) as client:
+        for index in range(5):
+            client.generate(f"cat {index}")
+    assert [r.json["prompt"] for r in platform.requests] == ["cat 2", "cat 3", "cat 4"]
+    assert "sk-private" not in repr(platform.requests)
+
+
+def test_images_are_deterministic_from_the_prompt() -> None:
+    assert make_png(64, 32, "a") == make_png(64, 32, "a")
+    assert make_png(64, 32, "a") != make_png(64, 32, "b")
+    assert png_size(make_png(2048, 2048, "big")) == (2048, 2048)
+
+
+def test_client_over_a_dropped_connection_recovers_by_retrying() -> None:
+    platform = FakePlatform()
+    platform.fail_next("drop", times=2)
+    client = ImagesClient(
+        api_key="k",
+        base_url="http://f.test/api/paas/v4",
+        max_retries=1,
+        http_client=httpx.Client(transport=FakeTransport(platform)),
+    )
+    with pytest.raises(APIConnectionError):
+        client.generate("p")
+    assert len(client.generate("p").images) == 1
+
+
+def test_server_answers_another_sdk_style_client() -> None:
+    """An OpenAI-style client: posts to base_url + /images/generations with only the documented fields."""
+    with running_fake_server() as server:
+        response = httpx.post(
+            f"{server.url}/v1/images/generations",
+            content=json.dumps({"model": "dall-e-3", "prompt": "一只猫", "size": "1024x1024"}),
+            headers={"Authorization": "Bearer any", "Content-Type": "application/json"},
+        )
+    assert response.status_code == 200
+    assert response.json()["data"][0]["url"].startswith(server.url)
+
+
+def test_pytest_plugin_fixture_as_a_service_would_use_it(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        from zhipu_images import ImagesClient, RateLimitError
+        import pytest
+
+        def test_service(fake_images_api):
+            fake_images_api.fail_next("no_balance")
+            client = ImagesClient(api_key="test")
+            with pytest.raises(Exception) as info:
+                client.generate("a cat")
+            assert type(info.value).__name__ == "InsufficientBalanceError"
+            result = client.generate("a cat", model="cogview-4")
+            assert result.request.size == "1024x1024"
+            assert [r.status for r in fake_images_api.requests] == [429, 200]
+        """
+    )
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1)
