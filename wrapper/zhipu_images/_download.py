@@ -22,6 +22,8 @@ from ._results import GeneratedImage
 #: Default cap on one image's size. A 2048x2048 RGBA PNG is at most ~16 MiB.
 DEFAULT_MAX_BYTES = 64 * 1024 * 1024
 CHUNK_SIZE = 64 * 1024
+#: hidden temporary files, renamed into place when complete
+TEMP_PREFIX = ".zhipu-images-"
 
 _SIGNATURES = (
     (b"\x89PNG\r\n\x1a\n", "png"),
@@ -72,7 +74,7 @@ class AtomicImageFile:
         self.folder = Path(dest)
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
-            fd, name = tempfile.mkstemp(dir=self.folder, prefix=".zhipu-images-", suffix=".part")
+            fd, name = tempfile.mkstemp(dir=self.folder, prefix=TEMP_PREFIX, suffix=".part")
         except OSError as error:
             raise DownloadError(f"cannot write into {self.folder}: {error.strerror}") from error
         self.temp = Path(name)

@@ -1,0 +1,321 @@
+"""The zhipu-images command: each command's happy path and errors, batch resume, exit codes, no key in output."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from click.testing import CliRunner, Result
+
+from zhipu_images.cli import app
+from zhipu_images.fake import FakePlatform, FakeServer, png_size, running_fake_server
+
+KEY = "sk-cli-SECRET-42424242"
+CLI = [sys.executable, "-m", "zhipu_images"]
+
+
+@pytest.fixture
+def env(monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    for name in (
+        "ZHIPUAI_API_KEY",
+        "ZAI_API_KEY",
+        "OPENAI_API_KEY",
+        "ZHIPUAI_BASE_URL",
+        "ZAI_BASE_URL",
+        "ZHIPU_IMAGES_FAKE",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    return {k: v for k, v in os.environ.items() if k != "ZHIPU_IMAGES_FAKE"}
+
+
+@pytest.fixture
+def server() -> Iterator[FakeServer]:
+    with running_fake_server(FakePlatform(api_key=KEY)) as running:
+        yield running
+
+
+def run(*args: str, env: dict[str, str] | None = None) -> Result:
+    return CliRunner().invoke(app, list(args), env=env, catch_exceptions=False)
+
+
+def pngs(folder: Path) -> list[Path]:
+    return sorted(folder.glob("*.png"))
+
+
+def leftovers(folder: Path) -> list[Path]:
+    return [p for p in folder.iterdir() if p.name.startswith(".")] if folder.exists() else []
+
+
+# --- generate ------------------------------------------------------------------------
+
+
+def test_generate_with_the_fake_saves_a_glm_image_default_png(tmp_path: Path, env: dict[str, str]) -> None:
+    result = run("generate", "一只可爱的小猫咪", "--fake", "--out", str(tmp_path))
+    assert result.exit_code == 0, result.output
+    (saved,) = pngs(tmp_path)
+    assert result.stdout.strip() == str(saved)
+    assert png_size(saved.read_bytes()) == (1280, 1280)
+
+
+def test_generate_json_output(tmp_path: Path, env: dict[str, str]) -> None:
+    result = run(
+        "generate", "a cat", "--fake", "-m", "cogview-4", "-s", "768×1344", "-n", "2", "--json", "-o", str(tmp_path)
+    )
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    assert document["request"]["size"] == "768x1344"
+    assert len(document["images"]) == 2
+    assert all(png_size(Path(image["path"]).read_bytes()) == (768, 1344) for image in document["images"])
+    assert document["content_filter"] == [{"role": "assistant", "level": 3}] * 2
+
+
+def test_generate_invalid_request_is_one_line_exit_2_and_nothing_sent(tmp_path: Path, env: dict[str, str]) -> None:
+    result = run("generate", "a cat", "--fake", "-m", "cogview-4", "-s", "1000x1000", "-o", str(tmp_path / "out"))
+    assert result.exit_code == 2
+    assert "Traceback" not in result.output
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith("error: size:")
+    assert "nearest valid size: 992x992" in line
+    assert not (tmp_path / "out").exists()
+
+
+def test_generate_platform_error_exit_1_with_code(tmp_path: Path, env: dict[str, str]) -> None:
+    result = run("generate", "违禁 content", "--fake", "-o", str(tmp_path))
+    assert result.exit_code == 1
+    assert "ContentFilterError (code 1301)" in result.stderr
+    assert "Traceback" not in result.output
+    assert pngs(tmp_path) == []
+
+
+def test_missing_key_is_a_clear_usage_error(tmp_path: Path, env: dict[str, str]) -> None:
+    result = run("generate", "a cat", "-o", str(tmp_path))
+    assert result.exit_code == 2
+    assert "no API key" in result.stderr
+    assert "ZHIPUAI_API_KEY" in result.stderr
+
+
+def test_key_file_and_base_url_reach_a_real_server_and_the_key_is_never_printed(
+    tmp_path: Path, env: dict[str, str], server: FakeServer
+) -> None:
+    key_file = tmp_path / "key.txt"
+    key_file.write_text(KEY + "\n")
+    base = ["--api-key-file", str(key_file), "--base-url", f"{server.url}/api/paas/v4", "-o", str(tmp_path / "out")]
+    ok = run("generate", "a cat", *base, "--verbose")
+    assert ok.exit_code == 0, ok.output
+    key_file.write_text("sk-wrong-key")
+    denied = run("generate", "a cat", *base, "--verbose")
+    assert denied.exit_code == 1
+    assert "AuthenticationError (code 1002)" in denied.stderr
+    assert KEY not in ok.output + denied.output
+
+
+def test_unreadable_key_file(tmp_path: Path, env: dict[str, str]) -> None:
+    result = run("generate", "a cat", "--api-key-file", str(tmp_path / "missing"), "-o", str(tmp_path))
+    assert result.exit_code == 2
+    assert "cannot read --api-key-file" in result.stderr
+
+
+def test_fake_from_environment(tmp_path: Path, env: dict[str, str]) -> None:
+    result = run("generate", "a cat", "-o", str(tmp_path), env={"ZHIPU_IMAGES_FAKE": "1"})
+    assert result.exit_code == 0, result.output
+
+
+# --- models and check ----------------------------------------------------------------
+
+
+def test_models_lists_every_model_with_its_defaults(env: dict[str, str]) -> None:
+    result = run("models")
+    assert result.exit_code == 0
+    for name in ("glm-image", "cogview-4-250304", "cogview-4", "cogview-3-flash", "dall-e-2", "dall-e-3"):
+        assert name in result.stdout
+    assert "1568x1056" in result.stdout
+    assert "standard*" in result.stdout
+
+
+def test_check_prints_the_normalized_request(env: dict[str, str]) -> None:
+    result = run("check", "--model", "cogView-4-250304", "--size", " 1440 × 720 ", "-q", "hd")
+    assert result.exit_code == 0
+    assert json.loads(result.stdout) == {
+        "model": "cogview-4-250304",
+        "prompt": "check",
+        "size": "1440x720",
+        "quality": "hd",
+        "n": 1,
+    }
+
+
+def test_check_reports_the_error_with_its_suggestion(env: dict[str, str]) -> None:
+    result = run("check", "--model", "cogview-4", "--quality", "hd")
+    assert result.exit_code == 2
+    assert "supported by glm-image, cogview-4-250304" in result.stderr
+
+
+def test_usage_errors_exit_2(env: dict[str, str]) -> None:
+    assert run("generate").exit_code == 2
+    assert run("batch", "nope.txt", "--out", "x").exit_code == 2
+    assert run("no-such-command").exit_code == 2
+
+
+# --- batch -----------------------------------------------------------------------------
+
+
+def manifest(folder: Path) -> list[dict[str, object]]:
+    return [json.loads(line) for line in (folder / "manifest.jsonl").read_text().splitlines()]
+
+
+def test_batch_generates_downloads_records_and_resumes(tmp_path: Path, env: dict[str, str]) -> None:
+    prompts = tmp_path / "prompts.txt"
+    prompts.write_text("a red fox\n# a comment\n\n一只猫\na red fox\n")
+    out = tmp_path / "out"
+    first = run("batch", str(prompts), "--out", str(out), "--fake", "--concurrency", "2")
+    assert first.exit_code == 0, first.output
+    records = manifest(out)
+    assert [r["line"] for r in sorted(records, key=lambda r: int(str(r["line"])))] == [1, 4, 5]
+    assert len(pngs(out)) == 3
+    second = run("batch", str(prompts), "--out", str(out), "--fake")
+    assert second.exit_code == 0
+    assert "0 done, 3 already done" in second.stderr
+    assert manifest(out) == records
+
+
+def test_batch_jsonl_with_per_item_parameters(tmp_path: Path, env: dict[str, str]) -> None:
+    items = tmp_path / "items.jsonl"
+    items.write_text(
+        '{"prompt": "poster", "model": "cogview-4-250304", "quality": "hd", "size": "1440x720"}\n'
+        '{"prompt": "two cats", "n": 2}\n'
+    )
+    result = run("batch", str(items), "--out", str(tmp_path / "out"), "--fake", "--tier", "v1")
+    assert result.exit_code == 0, result.output
+    by_prompt = {r["prompt"]: r for r in manifest(tmp_path / "out")}
+    assert by_prompt["poster"]["request"] == {"model": "cogview-4-250304", "size": "1440x720", "quality": "hd"}
+    assert len(by_prompt["two cats"]["files"]) == 2  # type: ignore[arg-type]
+
+
+def test_batch_reports_every_invalid_line_before_sending_anything(tmp_path: Path, env: dict[str, str]) -> None:
+    items = tmp_path / "items.jsonl"
+    items.write_text('{"prompt": "ok"}\n{"prompt": "x", "size": "3x3"}\nnot json\n{"size": "1024x1024"}\n')
+    out = tmp_path / "out"
+    result = run("batch", str(items), "--out", str(out), "--fake")
+    assert result.exit_code == 2
+    for number in (2, 3, 4):
+        assert f"items.jsonl:{number}:" in result.stderr
+    assert "items.jsonl:1:" not in result.stderr
+    assert not out.exists()
+
+
+def test_batch_failures_exit_1_with_a_table_and_are_retried_next_run(
+    tmp_path: Path, env: dict[str, str], server: FakeServer
+) -> None:
+    prompts = tmp_path / "prompts.txt"
+    prompts.write_text("one\ntwo\nthree\n")
+    out = tmp_path / "out"
+    args = ["batch", str(prompts), "--out", str(out), "--base-url", f"{server.url}/api/paas/v4", "-c", "1"]
+    server.platform.fail_next("content_filter")
+    first = run(*args, env={"ZHIPUAI_API_KEY": KEY})
+    assert first.exit_code == 1
+    assert "1 failed" in first.stderr
+    assert "1301" in first.stderr
+    assert KEY not in first.output
+    second = run(*args, env={"ZHIPUAI_API_KEY": KEY})
+    assert second.exit_code == 0, second.output
+    assert "1 done, 2 already done" in second.stderr
+    records = manifest(out)
+    assert sorted(str(r["prompt"]) for r in records) == ["one", "three", "two"]
+    assert {r["status"] for r in records} == {"done"}
+    assert len(pngs(out)) == 3
+
+
+def _start_batch(prompts: Path, out: Path, latency: float) -> subprocess.Popen[bytes]:
+    command = [*CLI, "batch", str(prompts), "--out", str(out), "--fake", "--fake-latency", str(latency), "-c", "3"]
+    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+def _wait_for_lines(out: Path, count: int, deadline: float = 20.0) -> None:
+    end = time.monotonic() + deadline
+    while time.monotonic() < end:
+        path = out / "manifest.jsonl"
+        if path.exists() and len(path.read_text().splitlines()) >= count:
+            return
+        time.sleep(0.02)
+    raise AssertionError("the batch made no progress")
+
+
+def _assert_complete(prompts: list[str], out: Path) -> None:
+    records = manifest(out)
+    assert sorted(str(r["prompt"]) for r in records) == sorted(prompts)
+    assert all(r["status"] == "done" for r in records)
+    assert sorted(p.name for p in pngs(out)) == sorted(str(f) for r in records for f in r["files"])  # type: ignore[attr-defined]
+    assert leftovers(out) == []
+
+
+@pytest.mark.parametrize("stop", [signal.SIGKILL, signal.SIGINT])
+def test_batch_interrupted_then_resumed_ends_with_one_image_and_one_line_per_prompt(
+    tmp_path: Path, stop: signal.Signals
+) -> None:
+    prompt_list = [f"prompt number {i}" for i in range(15)]
+    prompts = tmp_path / "prompts.txt"
+    prompts.write_text("\n".join(prompt_list) + "\n")
+    out = tmp_path / "out"
+    process = _start_batch(prompts, out, latency=0.15)
+    _wait_for_lines(out, 3)
+    process.send_signal(stop)
+    _, stderr = process.communicate(timeout=30)
+    assert process.returncode != 0
+    if stop == signal.SIGINT:
+        assert b"stopping: finishing in-flight items" in stderr
+        assert b"Traceback" not in stderr
+    interrupted = manifest(out)
+    assert 3 <= len(interrupted) < len(prompt_list)
+    if stop == signal.SIGINT:
+        assert leftovers(out) == []  # in-flight items finished and were recorded
+    # What a SIGKILL mid-download leaves (nothing can clean it up in-process): the next run must.
+    (out / ".zhipu-images-killed.part").write_bytes(b"\x89PNG half")
+    with (out / "manifest.jsonl").open("a") as cut_short:
+        cut_short.write('{"key": "cut-short", "sta')
+    resumed = subprocess.run(
+        [*CLI, "batch", str(prompts), "--out", str(out), "--fake"], capture_output=True, timeout=60
+    )
+    assert resumed.returncode == 0, resumed.stderr
+    _assert_complete(prompt_list, out)
+
+
+# --- fake-server and the entry points ----------------------------------------------------
+
+
+def test_fake_server_command_serves_until_stopped() -> None:
+    process = subprocess.Popen(
+        [*CLI, "fake-server", "--port", "0", "--api-key", KEY], stderr=subprocess.PIPE, text=True
+    )
+    try:
+        assert process.stderr is not None
+        url = process.stderr.readline().strip().removeprefix("fake platform on ")
+        assert url.startswith("http://127.0.0.1:")
+        response = httpx.post(
+            f"{url}/api/paas/v4/images/generations",
+            json={"model": "glm-image", "prompt": "a cat"},
+            headers={"Authorization": f"Bearer {KEY}"},
+        )
+        assert response.status_code == 200
+        image = httpx.get(response.json()["data"][0]["url"])
+        assert png_size(image.content) == (1280, 1280)
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=10)
+    assert process.returncode == 0
+
+
+def test_python_dash_m_and_console_script_agree() -> None:
+    module = subprocess.run([*CLI, "--help"], capture_output=True, text=True, check=True)
+    script = Path(sys.executable).with_name("zhipu-images")
+    console = subprocess.run([str(script), "--help"], capture_output=True, text=True, check=True)
+    assert module.stdout.replace("python -m zhipu_images", "zhipu-images") == console.stdout
+    for command in ("generate", "batch", "models", "check", "fake-server"):
+        assert command in console.stdout

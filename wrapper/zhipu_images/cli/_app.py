@@ -1,0 +1,350 @@
+"""The ``zhipu-images`` commands.
+
+Exit codes: 0 success; 1 the platform or a download failed (for ``batch``: any
+item failed or was not done); 2 usage or validation error, nothing was sent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+import traceback
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, NoReturn, TypeVar
+
+import attrs
+import click
+
+from .._client import AsyncImagesClient, ImagesClient
+from .._exceptions import APIError, ImagesError, RequestValidationError
+from .._limits import TIERS
+from .._rules import MODELS
+from .._validation import ImageRequest, validate_request
+
+F = TypeVar("F", bound=Callable[..., Any])
+FAKE_ENV = "ZHIPU_IMAGES_FAKE"
+
+
+def _fail(message: str, code: int, verbose: bool = False) -> NoReturn:
+    if verbose:
+        traceback.print_exc()
+    click.echo(f"error: {message}", err=True)
+    sys.exit(code)
+
+
+def _describe(error: BaseException) -> str:
+    code = f" (code {error.code})" if isinstance(error, APIError) and error.code else ""
+    return f"{type(error).__name__}{code}: {error}"
+
+
+def _request_options(function: F) -> F:
+    for decorator in reversed(
+        [
+            click.option("--model", "-m", default="glm-image", show_default=True, help="Model name."),
+            click.option("--size", "-s", help="WIDTHxHEIGHT; default: the model's own."),
+            click.option("--quality", "-q", help="hd or standard, as the model allows."),
+            click.option("--n", "-n", "n", type=int, help="Number of images."),
+            click.option("--style", help="vivid or natural (dall-e-3)."),
+            click.option("--response-format", help="url or b64_json (OpenAI-compatible models)."),
+            click.option("--user-id", help="End-user id (Zhipu: 6-128 characters)."),
+        ]
+    ):
+        function = decorator(function)
+    return function
+
+
+def _connection_options(function: F) -> F:
+    for decorator in reversed(
+        [
+            click.option(
+                "--fake", is_flag=True, envvar=FAKE_ENV, help=f"Use the built-in fake platform (or {FAKE_ENV}=1)."
+            ),
+            click.option(
+                "--api-key-file",
+                type=click.Path(dir_okay=False, path_type=Path),
+                help="Read the API key from this file (default: ZHIPUAI_API_KEY or ZAI_API_KEY).",
+            ),
+            click.option("--base-url", help="Zhipu API base URL (default: ZHIPUAI_BASE_URL or the platform's)."),
+            click.option("--openai-base-url", help="OpenAI-compatible base URL, for dall-e-* (or OPENAI_BASE_URL)."),
+            click.option(
+                "--fake-latency", type=float, default=0.0, hidden=True, help="Seconds the fake waits per request."
+            ),
+            click.option("--verbose", "-v", is_flag=True, help="Show tracebacks."),
+        ]
+    ):
+        function = decorator(function)
+    return function
+
+
+def _api_key(path: Path | None) -> str | None:
+    if path is None:
+        return None
+    try:
+        key = path.read_text(encoding="utf-8").strip()
+    except OSError as error:
+        _fail(f"cannot read --api-key-file {path}: {error.strerror}", 2)
+    if not key:
+        _fail(f"--api-key-file {path} is empty", 2)
+    return key
+
+
+def _client_options(options: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "api_key": _api_key(options["api_key_file"]),
+        "base_url": options["base_url"],
+        "openai_base_url": options["openai_base_url"],
+    }
+
+
+def _validated(prompt: str, params: dict[str, Any], verbose: bool) -> ImageRequest:
+    model = params.pop("model")
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            request = validate_request(model, prompt, **params)
+        for warning in caught:
+            click.echo(f"warning: {warning.message}", err=True)
+        return request
+    except RequestValidationError as error:
+        _fail(str(error), 2, verbose)
+
+
+def _request_params(options: dict[str, Any]) -> dict[str, Any]:
+    names = ("model", "size", "quality", "n", "style", "response_format", "user_id")
+    return {name: options[name] for name in names}
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="zhipu-images")
+def app() -> None:
+    """Generate images with Zhipu BigModel (glm-image, CogView) and OpenAI-compatible endpoints."""
+
+
+@app.command()
+@click.argument("prompt")
+@_request_options
+@click.option(
+    "--out", "-o", type=click.Path(file_okay=False, path_type=Path), default=Path("images"), show_default=True
+)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of text.")
+@_connection_options
+def generate(prompt: str, out: Path, as_json: bool, **options: Any) -> None:
+    """Generate images for PROMPT and save them into --out."""
+    verbose = options["verbose"]
+    request = _validated(prompt, _request_params(options), verbose)
+    try:
+        with _sync_client(options) as client:
+            result = client.generate(
+                request.prompt,
+                model=request.model,
+                size=request.size,
+                quality=request.quality,
+                n=request.n,
+                style=request.style,
+                response_format=request.response_format,
+                user_id=request.user_id,
+            )
+            paths = [client.download(image, out) for image in result.images]
+    except ImagesError as error:
+        _fail(_describe(error), 1, verbose)
+    if as_json:
+        document = {
+            "request": {k: v for k, v in attrs.asdict(request).items() if v is not None},
+            "images": [{"path": str(p), "url": image.url} for p, image in zip(paths, result.images, strict=True)],
+            "content_filter": [{"role": role, "level": level} for role, level in result.content_filter],
+            "request_ids": list(result.request_ids),
+        }
+        click.echo(json.dumps(document, ensure_ascii=False))
+        return
+    for path in paths:
+        click.echo(str(path))
+    for role, level in result.content_filter:
+        click.echo(f"content filter: role={role} level={level}", err=True)
+
+
+def _sync_client(options: dict[str, Any]) -> ImagesClient:
+    if options["fake"]:
+        from ..fake import FakePlatform, fake_client
+
+        return fake_client(FakePlatform(latency=options["fake_latency"]))
+    try:
+        return ImagesClient(**_client_options(options))
+    except ImagesError as error:
+        _fail(str(error), 2, options["verbose"])
+
+
+def _async_client(options: dict[str, Any], concurrency: int) -> AsyncImagesClient:
+    if options["fake"]:
+        from ..fake import FakePlatform, fake_async_client
+
+        return fake_async_client(FakePlatform(latency=options["fake_latency"]), max_concurrency=concurrency)
+    try:
+        return AsyncImagesClient(**_client_options(options), max_concurrency=concurrency)
+    except ImagesError as error:
+        _fail(str(error), 2, options["verbose"])
+
+
+@app.command()
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--out", "-o", type=click.Path(file_okay=False, path_type=Path), required=True)
+@click.option("--model", "-m", default="glm-image", show_default=True, help="Default model for lines that name none.")
+@click.option("--size", "-s", help="Default size.")
+@click.option("--quality", "-q", help="Default quality.")
+@click.option("--concurrency", "-c", type=click.IntRange(1, 100), help="Requests in flight at once.")
+@click.option("--tier", type=click.Choice(list(TIERS), case_sensitive=False), help="Concurrency of an account tier.")
+@click.option("--progress/--no-progress", default=None, help="Progress bar (default: when stderr is a terminal).")
+@_connection_options
+def batch(
+    file: Path,
+    out: Path,
+    model: str,
+    size: str | None,
+    quality: str | None,
+    concurrency: int | None,
+    tier: str | None,
+    progress: bool | None,
+    **options: Any,
+) -> None:
+    """Generate an image set from FILE (a prompt per line, or JSON Lines), resumably, into --out."""
+    from ._batch import MANIFEST, run_batch
+    from ._inputs import InvalidInput, read_items
+
+    if concurrency and tier:
+        raise click.UsageError("use --concurrency or --tier, not both")
+    limit = concurrency or TIERS[(tier or "V0").upper()]
+    try:
+        items = read_items(file, {"model": model, "size": size, "quality": quality})
+    except InvalidInput as invalid:
+        for line, message in invalid.problems:
+            click.echo(f"{file}:{line}: {message}", err=True)
+        _fail(f"{len(invalid.problems)} invalid line(s) in {file}; nothing was sent", 2)
+    show = sys.stderr.isatty() if progress is None else progress
+
+    async def main() -> Any:
+        async with _async_client(options, limit) as client:
+            return await run_batch(items, out, client, limit, progress=show)
+
+    summary = asyncio.run(main())
+    click.echo(
+        f"{summary.total} items: {summary.done} done, {summary.skipped} already done, "
+        f"{len(summary.failed)} failed, {summary.not_started} not started; manifest: {out / MANIFEST}",
+        err=True,
+    )
+    if summary.failed:
+        click.echo(f"{'line':>6}  {'code':<6}  error", err=True)
+        for record in summary.failed:
+            error = record["error"]
+            click.echo(f"{record['line']:>6}  {error['code'] or '-':<6}  {error['type']}: {error['message']}", err=True)
+    if not summary.ok:
+        sys.exit(1)
+
+
+@app.command()
+def models() -> None:
+    """The models and their rules: sizes, qualities, defaults."""
+    rows = [("model", "provider", "default size", "custom sizes", "quality (default)", "n", "prompt")]
+    for rules in MODELS.values():
+        custom = rules.custom_sizes
+        if custom is None:
+            sizes = "only " + ", ".join(rules.recommended_sizes)
+        else:
+            top = f"-{custom.max_side}" if custom.max_side else "+"
+            sizes = f"sides {custom.min_side}{top}, /{custom.multiple_of}, <= 2^{custom.max_pixels.bit_length() - 1} px"
+        quality = ", ".join(q + ("*" if q == rules.default_quality else "") for q in rules.qualities) or "-"
+        limit = str(rules.max_prompt_chars) if rules.max_prompt_chars else "-"
+        rows.append(
+            (
+                rules.name,
+                rules.provider,
+                rules.default_size,
+                sizes,
+                quality,
+                f"{rules.n_range[0]}-{rules.n_range[1]}",
+                limit,
+            )
+        )
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        click.echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
+    click.echo("\nrecommended sizes:")
+    for rules in MODELS.values():
+        click.echo(f"  {rules.name}: {', '.join(rules.recommended_sizes)}")
+
+
+@app.command()
+@_request_options
+@click.option("--prompt", "-p", default="check", show_default=True, help="Prompt to check.")
+@click.option("--watermark/--no-watermark", "watermark_enabled", default=None, help="watermark_enabled (Zhipu).")
+def check(prompt: str, watermark_enabled: bool | None, **options: Any) -> None:
+    """Validate a request without sending it; print the request that would be sent."""
+    params = _request_params(options)
+    params["watermark_enabled"] = watermark_enabled
+    request = _validated(prompt, params, False)
+    click.echo(
+        json.dumps({k: v for k, v in attrs.asdict(request).items() if v is not None}, ensure_ascii=False, indent=2)
+    )
+
+
+@app.command("fake-server")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535))
+@click.option("--api-key", help="Accept only this key (default: any Bearer token).")
+@click.option("--latency", type=float, default=0.0, show_default=True, help="Seconds per generation.")
+@click.option("--latency-max", type=float, help="With --latency: a random latency in [latency, latency-max].")
+@click.option("--concurrency-limit", type=int, help="In-flight requests per key before 429/1302 (V0 is 5).")
+@click.option("--retry-after", type=float, default=1.0, show_default=True, help="Retry-After on 1302/1305.")
+@click.option("--content-filter-word", "words", multiple=True, help="Prompts containing it get 1301 (repeatable).")
+@click.option("--balance-exhausted", is_flag=True, help="Answer every generation with 429/1113.")
+@click.option("--overloaded", is_flag=True, help="Answer every generation with 429/1305.")
+@click.option("--verbose", "-v", is_flag=True, help="Log each request.")
+def fake_server(
+    host: str,
+    port: int,
+    api_key: str | None,
+    latency: float,
+    latency_max: float | None,
+    concurrency_limit: int | None,
+    retry_after: float,
+    words: tuple[str, ...],
+    balance_exhausted: bool,
+    overloaded: bool,
+    verbose: bool,
+) -> None:
+    """Run the fake platform on HOST:PORT for other SDKs, other languages and Schemathesis."""
+    from ..fake import FakePlatform, FakeServer
+
+    platform = FakePlatform(
+        api_key=api_key,
+        latency=(latency, latency_max) if latency_max is not None else latency,
+        concurrency_limit=concurrency_limit,
+        retry_after=retry_after,
+        balance_exhausted=balance_exhausted,
+        overloaded=overloaded,
+    )
+    if words:
+        platform.content_filter_words = words
+    try:
+        server = FakeServer(host, port, platform, verbose=verbose)
+    except OSError as error:
+        _fail(f"cannot listen on {host}:{port}: {error.strerror}", 2)
+    click.echo(f"fake platform on {server.url}", err=True)
+    click.echo(f"  Zhipu base URL:             {server.url}/api/paas/v4", err=True)
+    click.echo(f"  OpenAI-compatible base URL: {server.url}/v1", err=True)
+    sys.stderr.flush()
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+
+
+def main() -> None:
+    app(prog_name="zhipu-images")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,194 @@
+"""Batch generation: bounded concurrency, download on arrival, a manifest to resume from, clean stops.
+
+The manifest (``DIR/manifest.jsonl``) has one line per finished item, written
+in one append once its images are saved. A run first reads it back, keeps the
+items that are done and whose files still exist, and rewrites it atomically
+without the rest (failed items, a line cut short by a kill), so that a resumed
+run ends with exactly one line per item; it also removes temporary files a
+killed run left behind. Images are written atomically by
+``download``, under names derived from the item, so a retry overwrites rather
+than duplicates.
+
+First Ctrl-C (or SIGTERM): start nothing new, let in-flight items finish and be
+recorded. Second Ctrl-C: cancel them; their temporary files are removed and
+they are simply not recorded, so the next run does them again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import signal
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from attrs import define, field
+
+from .._client import AsyncImagesClient
+from .._download import TEMP_PREFIX
+from .._exceptions import APIError, ImagesError
+from .._results import ImagesResult
+from ._inputs import BatchItem
+
+MANIFEST = "manifest.jsonl"
+
+
+def read_manifest(path: Path) -> list[dict[str, Any]]:
+    """The manifest's complete records; a line cut short by a kill is ignored."""
+    records = []
+    if path.exists():
+        for line in path.read_text(encoding="utf-8").splitlines():
+            try:
+                record = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(record, dict) and "key" in record:
+                records.append(record)
+    return records
+
+
+def completed_items(out: Path) -> dict[str, dict[str, Any]]:
+    """Items done in earlier runs (files still present); the manifest is rewritten to hold only those."""
+    out.mkdir(parents=True, exist_ok=True)
+    # A killed run (SIGKILL, power loss) cannot remove its temporary files; this run does.
+    for stale in [*out.glob(f"{TEMP_PREFIX}*.part"), *out.glob(".manifest-*.part")]:
+        stale.unlink(missing_ok=True)
+    path = out / MANIFEST
+    latest = {record["key"]: record for record in read_manifest(path)}
+    done = {
+        key: record
+        for key, record in latest.items()
+        if record.get("status") == "done" and all((out / name).is_file() for name in record.get("files", []))
+    }
+    if path.exists():
+        fd, temp = tempfile.mkstemp(dir=out, prefix=".manifest-", suffix=".part")
+        with os.fdopen(fd, "w", encoding="utf-8") as file:
+            file.writelines(json.dumps(record, ensure_ascii=False) + "\n" for record in done.values())
+        os.replace(temp, path)
+    return done
+
+
+@define
+class Summary:
+    total: int = 0
+    skipped: int = 0
+    done: int = 0
+    failed: list[dict[str, Any]] = field(factory=list)
+    not_started: int = 0
+    interrupted: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed and not self.not_started and not self.interrupted
+
+
+def _record(item: BatchItem, status: str, files: list[str], result: ImagesResult | None) -> dict[str, Any]:
+    return {
+        "key": item.key,
+        "line": item.line,
+        "status": status,
+        "prompt": item.request.prompt,
+        "params": {k: v for k, v in item.params.items() if v is not None},
+        "request": {"model": item.request.model, "size": item.request.size, "quality": item.request.quality},
+        "files": files,
+        "urls": [image.url for image in result.images if image.url] if result else [],
+        "content_filter": [list(note) for note in result.content_filter] if result else [],
+        "request_ids": list(result.request_ids) if result else [],
+        "finished_at": int(time.time()),
+    }
+
+
+async def run_batch(
+    items: list[BatchItem], out: Path, client: AsyncImagesClient, concurrency: int, *, progress: bool
+) -> Summary:
+    from tqdm import tqdm
+
+    finished = completed_items(out)
+    todo = [item for item in items if item.key not in finished]
+    summary = Summary(total=len(items), skipped=len(items) - len(todo))
+    stopping = asyncio.Event()
+    slots = asyncio.Semaphore(concurrency)
+    bar = tqdm(total=len(todo), unit="item", desc="batch", disable=not progress, dynamic_ncols=True, file=sys.stderr)
+
+    async def save(item: BatchItem, result: ImagesResult) -> list[str]:
+        paths = [
+            await client.download(image, out, filename=f"{item.key}-{index}")
+            for index, image in enumerate(result.images)
+        ]
+        return [path.name for path in paths]
+
+    with (out / MANIFEST).open("a", encoding="utf-8") as manifest:
+
+        def append(record: dict[str, Any]) -> None:
+            manifest.write(json.dumps(record, ensure_ascii=False) + "\n")
+            manifest.flush()
+
+        async def run_one(item: BatchItem) -> None:
+            async with slots:
+                if stopping.is_set():
+                    summary.not_started += 1
+                    return
+                request = item.request
+                try:
+                    result = await client.generate(
+                        request.prompt,
+                        model=request.model,
+                        size=request.size,
+                        quality=request.quality,
+                        n=request.n,
+                        style=request.style,
+                        response_format=request.response_format,
+                        user_id=request.user_id,
+                        watermark_enabled=request.watermark_enabled,
+                    )
+                    record = _record(item, "done", await save(item, result), result)
+                    summary.done += 1
+                except ImagesError as error:
+                    partial = error.partial_result
+                    try:  # images that did succeed were paid for: keep them
+                        kept = await save(item, partial) if partial else []
+                    except ImagesError:
+                        kept = []
+                    record = _record(item, "failed", kept, partial)
+                    record["error"] = {
+                        "type": type(error).__name__,
+                        "code": error.code if isinstance(error, APIError) else None,
+                        "message": str(error),
+                    }
+                    summary.failed.append(record)
+                append(record)
+                bar.update(1)
+                bar.set_postfix(done=summary.done, failed=len(summary.failed), refresh=False)
+
+        tasks = [asyncio.create_task(run_one(item)) for item in todo]
+        loop = asyncio.get_running_loop()
+
+        def on_signal() -> None:
+            summary.interrupted = True
+            if stopping.is_set():
+                for task in tasks:
+                    task.cancel()
+                return
+            stopping.set()
+            print("\nstopping: finishing in-flight items (Ctrl-C again to abort them)", file=sys.stderr)
+
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError, RuntimeError):  # not the main thread, or no signals here
+                loop.add_signal_handler(sig, on_signal)
+        try:
+            outcomes = await asyncio.gather(*tasks, return_exceptions=True)
+        finally:
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                with contextlib.suppress(NotImplementedError, RuntimeError):
+                    loop.remove_signal_handler(sig)
+            bar.close()
+    summary.not_started += sum(isinstance(outcome, asyncio.CancelledError) for outcome in outcomes)
+    for outcome in outcomes:
+        if isinstance(outcome, BaseException) and not isinstance(outcome, asyncio.CancelledError):
+            raise outcome
+    return summary
