@@ -19,20 +19,12 @@ from collections.abc import AsyncIterator, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
 
 import httpx
 
 from . import _exceptions as exc
 from ._config import Endpoints, resolve_endpoints
-from ._download import (
-    CHUNK_SIZE,
-    DEFAULT_MAX_BYTES,
-    AtomicImageFile,
-    checked_stem,
-    checked_url,
-    decode_b64,
-)
 from ._limits import resolve_concurrency
 from ._responses import error_from_response, result_from_response
 from ._results import GeneratedImage, ImagesResult
@@ -40,11 +32,17 @@ from ._retry import RetryPolicy, transport_error
 from ._validation import ImageRequest, validate_request
 from ._wire import request_body
 
+if TYPE_CHECKING:
+    from ._download import AtomicImageFile
+
 # Module-level so tests can observe the waits without waiting.
 _sleep = time.sleep
 _async_sleep = asyncio.sleep
 
 DEFAULT_TIMEOUT = 60.0  # hd images take ~20 s (seeds 000/001): leave room for a slow one
+#: Default cap on one downloaded image. A 2048x2048 RGBA PNG is at most ~16 MiB.
+DEFAULT_MAX_BYTES = 64 * 1024 * 1024
+CHUNK_SIZE = 64 * 1024
 
 
 class _ClientBase:
@@ -90,6 +88,9 @@ class _ClientBase:
         self, image: GeneratedImage, dest: str | os.PathLike[str], filename: str | None, max_bytes: int | None
     ) -> Path | tuple[str, AtomicImageFile]:
         """Everything before the network: a b64 image is saved at once; a URL is checked and a target opened."""
+        # Imported on first download: generate() alone never needs it.
+        from ._download import AtomicImageFile, checked_stem, checked_url, decode_b64
+
         cap = max_bytes or self.max_download_bytes
         stem = checked_stem(filename, image)
         if image.b64_json is not None:
@@ -373,6 +374,8 @@ def _check_download_status(response: httpx.Response) -> None:
 
 
 def _save_bytes(data: bytes, dest: str | os.PathLike[str], stem: str, cap: int) -> Path:
+    from ._download import AtomicImageFile
+
     target = AtomicImageFile(dest, stem, cap)
     try:
         target.write(data)

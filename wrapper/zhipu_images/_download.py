@@ -19,9 +19,6 @@ from urllib.parse import urlsplit
 from ._exceptions import DownloadError
 from ._results import GeneratedImage
 
-#: Default cap on one image's size. A 2048x2048 RGBA PNG is at most ~16 MiB.
-DEFAULT_MAX_BYTES = 64 * 1024 * 1024
-CHUNK_SIZE = 64 * 1024
 #: hidden temporary files, renamed into place when complete
 TEMP_PREFIX = ".zhipu-images-"
 

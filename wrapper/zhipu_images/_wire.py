@@ -10,10 +10,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from openai_images_api.models import CreateImageRequest as OpenAICreateImageRequest
-from openai_images_api.models import ImageQuality as OpenAIQuality
-from openai_images_api.models import ImageSize, ImageStyle, ResponseFormat
-from openai_images_api.types import UNSET as OPENAI_UNSET
 from zhipu_images_api.models import CreateImageRequest, ImageModel, ImageQuality
 from zhipu_images_api.types import UNSET
 
@@ -33,6 +29,12 @@ def zhipu_body(request: ImageRequest) -> dict[str, Any]:
 
 
 def openai_body(request: ImageRequest) -> dict[str, Any]:
+    # Imported on first use: a plain Zhipu generate call never needs the OpenAI-compatible client.
+    from openai_images_api.models import CreateImageRequest as OpenAICreateImageRequest
+    from openai_images_api.models import ImageQuality as OpenAIQuality
+    from openai_images_api.models import ImageSize, ImageStyle, ResponseFormat
+    from openai_images_api.types import UNSET as OPENAI_UNSET
+
     return OpenAICreateImageRequest(
         prompt=request.prompt,
         model=request.model,
