@@ -139,9 +139,7 @@ def openai_document_error_responses(doc: Document) -> None:
     documented, the generated client parses every error to ``None`` and no
     contract test can check an error body or status."""
     responses = _operation(doc, _OPENAI_PATH).get("responses", {})
-    _require(
-        set(responses) == {"200"}, "openai_document_error_responses", f"responses are now {sorted(responses)!r}"
-    )
+    _require(set(responses) == {"200"}, "openai_document_error_responses", f"responses are now {sorted(responses)!r}")
     schemas = doc["components"]["schemas"]
     _require("ErrorResponse" not in schemas, "openai_document_error_responses", "ErrorResponse exists upstream")
     schemas["ErrorResponse"] = {
