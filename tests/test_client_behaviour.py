@@ -15,6 +15,7 @@ import httpx
 import pytest
 import respx
 
+import zhipu_images._async_client
 import zhipu_images._client
 from tests.drivers import DRIVERS, AsyncDriver, Driver, SyncDriver
 from zhipu_images import (
@@ -47,7 +48,7 @@ def no_waiting(monkeypatch: pytest.MonkeyPatch) -> None:
         return None
 
     monkeypatch.setattr(zhipu_images._client, "_sleep", lambda seconds: None)
-    monkeypatch.setattr(zhipu_images._client, "_async_sleep", async_sleep)
+    monkeypatch.setattr(zhipu_images._async_client, "_async_sleep", async_sleep)
 
 
 @pytest.fixture
@@ -254,7 +255,7 @@ def test_n_requests_respect_the_cap(driver: Driver) -> None:
 
 def test_platform_concurrency_limit_is_retried_until_it_passes(driver: Driver, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(zhipu_images._client, "_sleep", time.sleep)  # real waits: the platform must free a slot
-    monkeypatch.setattr(zhipu_images._client, "_async_sleep", asyncio.sleep)
+    monkeypatch.setattr(zhipu_images._async_client, "_async_sleep", asyncio.sleep)
     platform = FakePlatform(latency=0.03, concurrency_limit=1, retry_after=0.02)
     retrying = type(driver)(max_retries=10).with_fake(platform)
     assert len(retrying.generate("a cat", n=3).images) == 3

@@ -13,6 +13,7 @@ import httpx
 import pytest
 import respx
 
+import zhipu_images._async_client
 import zhipu_images._client
 from tests.drivers import DRIVERS, Driver
 from zhipu_images import (
@@ -53,7 +54,7 @@ def waits(monkeypatch: pytest.MonkeyPatch) -> list[float]:
         recorded.append(seconds)
 
     monkeypatch.setattr(zhipu_images._client, "_sleep", recorded.append)
-    monkeypatch.setattr(zhipu_images._client, "_async_sleep", async_sleep)
+    monkeypatch.setattr(zhipu_images._async_client, "_async_sleep", async_sleep)
     return recorded
 
 

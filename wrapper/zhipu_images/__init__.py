@@ -5,7 +5,9 @@ maps the platform's business codes to typed errors, retries only what can
 succeed, and keeps the images whose URLs expire.
 """
 
-from ._client import AsyncImagesClient, ImagesClient
+from typing import TYPE_CHECKING, Any
+
+from ._client import ImagesClient
 from ._exceptions import (
     AccountError,
     APIConnectionError,
@@ -31,7 +33,20 @@ from ._results import ContentFilter, GeneratedImage, ImagesResult
 from ._rules import MODELS, CustomSizes, ModelRules
 from ._validation import ImageRequest, SizeOutsideRecommendedRangeWarning, validate_request
 
+if TYPE_CHECKING:
+    from ._async_client import AsyncImagesClient
+
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str) -> Any:
+    # AsyncImagesClient is loaded on first use: it imports asyncio, which sync-only services never need.
+    if name == "AsyncImagesClient":
+        from ._async_client import AsyncImagesClient
+
+        return AsyncImagesClient
+    raise AttributeError(f"module 'zhipu_images' has no attribute {name!r}")
+
 
 __all__ = [
     "MODELS",

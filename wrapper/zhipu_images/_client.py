@@ -1,7 +1,8 @@
-"""``ImagesClient`` and ``AsyncImagesClient``: validate, send, retry, cap concurrency, download.
+"""``ImagesClient``: validate, send, retry, cap concurrency, download.
 
-Both share ``_ClientBase`` for everything that is not I/O, so their behaviour
-cannot drift apart; each adds only its own loop (threads or tasks).
+``_ClientBase`` holds everything that is not I/O, shared with
+``AsyncImagesClient`` (``_async_client.py``), so the two cannot drift apart;
+each adds only its own loop (threads or tasks).
 
 Requests are built with the generated models (``_wire``) and sent with the
 client's own httpx client; responses are read by ``_responses``, which is
@@ -10,13 +11,10 @@ tolerant where the generated parsers raise (generated/README.md).
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import os
 import threading
 import time
-from collections.abc import AsyncIterator, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
@@ -37,7 +35,6 @@ if TYPE_CHECKING:
 
 # Module-level so tests can observe the waits without waiting.
 _sleep = time.sleep
-_async_sleep = asyncio.sleep
 
 DEFAULT_TIMEOUT = 60.0  # hd images take ~20 s (seeds 000/001): leave room for a slow one
 #: Default cap on one downloaded image. A 2048x2048 RGBA PNG is at most ~16 MiB.
@@ -94,7 +91,7 @@ class _ClientBase:
         cap = max_bytes or self.max_download_bytes
         stem = checked_stem(filename, image)
         if image.b64_json is not None:
-            return _save_bytes(decode_b64(image, cap), dest, stem, cap)
+            return save_bytes(decode_b64(image, cap), dest, stem, cap)
         if image.url is None:
             raise exc.DownloadError("the image has neither url nor b64_json")
         return checked_url(image.url), AtomicImageFile(dest, stem, cap)
@@ -105,7 +102,7 @@ class _ClientBase:
         raise error_from_response(response, redact=self._endpoints.api_key)
 
 
-def _merge(outcomes: Sequence[ImagesResult | BaseException], request: ImageRequest) -> ImagesResult:
+def merge(outcomes: Sequence[ImagesResult | BaseException], request: ImageRequest) -> ImagesResult:
     """One result from the n single-image results; the first error is raised with the successes attached."""
     results = [o for o in outcomes if isinstance(o, ImagesResult)]
     merged = ImagesResult(
@@ -174,13 +171,15 @@ class ImagesClient(_ClientBase):
         copies = self._copies(request)
         if copies == 1:
             return self._send(url, body, request)
+        from concurrent.futures import ThreadPoolExecutor  # only n > 1 needs threads
+
         outcomes: list[ImagesResult | BaseException] = []
         with ThreadPoolExecutor(max_workers=copies, thread_name_prefix="zhipu-images") as pool:
             futures = [pool.submit(self._send, url, body, request) for _ in range(copies)]
             for future in futures:
                 error = future.exception()
                 outcomes.append(error if error is not None else future.result())
-        return _merge(outcomes, request)
+        return merge(outcomes, request)
 
     def _send(self, url: str, body: dict[str, Any], request: ImageRequest) -> ImagesResult:
         attempt, waited = 0, 0.0
@@ -195,20 +194,17 @@ class ImagesClient(_ClientBase):
             attempt, waited = attempt + 1, waited + delay
 
     def _send_once(self, url: str, body: dict[str, Any], request: ImageRequest) -> ImagesResult:
-        with self._slot():
-            try:
-                response = self._http.post(url, json=body, headers=self._headers)
-            except httpx.TransportError as error:
-                raise transport_error(error) from error
+        if self._slots is None:  # the common, uncapped case: no context manager on the hot path
+            return self._read(self._post(url, body), request)
+        with self._slots:
+            response = self._post(url, body)
         return self._read(response, request)
 
-    @contextlib.contextmanager
-    def _slot(self) -> Iterator[None]:
-        if self._slots is None:
-            yield
-            return
-        with self._slots:
-            yield
+    def _post(self, url: str, body: dict[str, Any]) -> httpx.Response:
+        try:
+            return self._http.post(url, json=body, headers=self._headers)
+        except httpx.TransportError as error:
+            raise transport_error(error) from error
 
     def download(
         self,
@@ -225,7 +221,7 @@ class ImagesClient(_ClientBase):
         url, target = started
         try:
             with self._http.stream("GET", url, follow_redirects=True) as response:
-                _check_download_status(response)
+                check_download_status(response)
                 for chunk in response.iter_bytes(CHUNK_SIZE):
                     target.write(chunk)
             return target.commit()
@@ -249,131 +245,12 @@ class ImagesClient(_ClientBase):
         self.close()
 
 
-class AsyncImagesClient(_ClientBase):
-    """asyncio client with the same surface; ``max_concurrency`` caps in-flight requests across tasks."""
-
-    def __init__(
-        self,
-        api_key: str | None = None,
-        *,
-        base_url: str | None = None,
-        openai_base_url: str | None = None,
-        timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
-        max_retries: int = 2,
-        max_concurrency: int | str | None = None,
-        http_client: httpx.AsyncClient | None = None,
-        max_download_bytes: int = DEFAULT_MAX_BYTES,
-    ) -> None:
-        super().__init__(api_key, base_url, openai_base_url, timeout, max_retries, max_concurrency, max_download_bytes)
-        self._owns_http = http_client is None
-        self._http = http_client or httpx.AsyncClient(timeout=self._timeout, limits=self._limits)
-        self._slots = asyncio.Semaphore(self.max_concurrency) if self.max_concurrency else None
-
-    async def generate(
-        self,
-        prompt: str,
-        *,
-        model: str = "glm-image",
-        size: str | tuple[int, int] | None = None,
-        quality: str | None = None,
-        n: int | None = None,
-        style: str | None = None,
-        response_format: str | None = None,
-        user_id: str | None = None,
-        watermark_enabled: bool | None = None,
-    ) -> ImagesResult:
-        """Validate, then generate. Raises ``RequestValidationError`` before sending anything invalid."""
-        params = {
-            "size": size,
-            "quality": quality,
-            "n": n,
-            "style": style,
-            "response_format": response_format,
-            "user_id": user_id,
-            "watermark_enabled": watermark_enabled,
-        }
-        request, url, body = self._prepare(prompt, model, params)
-        copies = self._copies(request)
-        if copies == 1:
-            return await self._send(url, body, request)
-        outcomes = await asyncio.gather(
-            *(self._send(url, body, request) for _ in range(copies)), return_exceptions=True
-        )
-        return _merge(outcomes, request)
-
-    async def _send(self, url: str, body: dict[str, Any], request: ImageRequest) -> ImagesResult:
-        attempt, waited = 0, 0.0
-        while True:
-            try:
-                return await self._send_once(url, body, request)
-            except (exc.APIError, exc.APIConnectionError) as error:
-                delay = self._retry.delay(error, attempt, waited)
-                if delay is None:
-                    raise
-            await _async_sleep(delay)
-            attempt, waited = attempt + 1, waited + delay
-
-    async def _send_once(self, url: str, body: dict[str, Any], request: ImageRequest) -> ImagesResult:
-        async with self._slot():
-            try:
-                response = await self._http.post(url, json=body, headers=self._headers)
-            except httpx.TransportError as error:
-                raise transport_error(error) from error
-        return self._read(response, request)
-
-    @contextlib.asynccontextmanager
-    async def _slot(self) -> AsyncIterator[None]:
-        if self._slots is None:
-            yield
-            return
-        async with self._slots:
-            yield
-
-    async def download(
-        self,
-        image: GeneratedImage,
-        dest: str | os.PathLike[str],
-        *,
-        filename: str | None = None,
-        max_bytes: int | None = None,
-    ) -> Path:
-        """Save one image into the folder ``dest``; return its path. Never leaves a partial file."""
-        started = self._start_download(image, dest, filename, max_bytes)
-        if isinstance(started, Path):
-            return started
-        url, target = started
-        try:
-            async with self._http.stream("GET", url, follow_redirects=True) as response:
-                _check_download_status(response)
-                async for chunk in response.aiter_bytes(CHUNK_SIZE):
-                    target.write(chunk)
-            return target.commit()
-        except httpx.TransportError as error:
-            target.abort()
-            raise exc.DownloadError(f"download failed: {type(error).__name__}") from error
-        except BaseException:
-            target.abort()
-            raise
-
-    async def aclose(self) -> None:
-        if self._owns_http:
-            await self._http.aclose()
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self, kind: type[BaseException] | None, value: BaseException | None, traceback: TracebackType | None
-    ) -> None:
-        await self.aclose()
-
-
-def _check_download_status(response: httpx.Response) -> None:
+def check_download_status(response: httpx.Response) -> None:
     if response.status_code != 200:
         raise exc.DownloadError(f"the image URL answered HTTP {response.status_code}")
 
 
-def _save_bytes(data: bytes, dest: str | os.PathLike[str], stem: str, cap: int) -> Path:
+def save_bytes(data: bytes, dest: str | os.PathLike[str], stem: str, cap: int) -> Path:
     from ._download import AtomicImageFile
 
     target = AtomicImageFile(dest, stem, cap)
@@ -385,4 +262,4 @@ def _save_bytes(data: bytes, dest: str | os.PathLike[str], stem: str, cap: int) 
         raise
 
 
-__all__ = ["AsyncImagesClient", "ImagesClient"]
+__all__ = ["ImagesClient"]

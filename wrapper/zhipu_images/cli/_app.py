@@ -18,7 +18,8 @@ from typing import Any, NoReturn, TypeVar
 import attrs
 import click
 
-from .._client import AsyncImagesClient, ImagesClient
+from .._async_client import AsyncImagesClient
+from .._client import ImagesClient
 from .._exceptions import APIError, ImagesError, RequestValidationError
 from .._limits import TIERS
 from .._rules import MODELS

@@ -29,7 +29,7 @@ from typing import Any
 
 from attrs import define, field
 
-from .._client import AsyncImagesClient
+from .._async_client import AsyncImagesClient
 from .._download import TEMP_PREFIX
 from .._exceptions import APIError, ImagesError
 from .._results import ImagesResult

@@ -16,6 +16,9 @@ from ._platform import FakePlatform, FakeRequest
 class _Handler(BaseHTTPRequestHandler):
     server: FakeServer
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in two writes; with Nagle's algorithm on, the client's delayed ACK
+    # stalls every keep-alive response by ~40 ms.
+    disable_nagle_algorithm = True
 
     def __getattr__(self, name: str) -> Any:
         # Every method (GET, POST, ... and any other token, e.g. QUERY) reaches the platform,

@@ -8,7 +8,8 @@ from typing import Any
 
 import httpx
 
-from .._client import AsyncImagesClient, ImagesClient
+from .._async_client import AsyncImagesClient
+from .._client import ImagesClient
 from ._platform import OPENAI_PATH, ZHIPU_PATH, FakePlatform, FakeReply, FakeRequest
 
 #: Where clients wired to the in-process fake send their requests (never resolved: nothing leaves the process).

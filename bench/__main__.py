@@ -1,0 +1,110 @@
+"""Run every benchmark, print one table of ratios, and write it to bench/results/latest.md.
+
+    make bench                      # sets up .venv-bench with the comparison SDKs, then runs this
+    python -m bench --quick         # fewer rounds, for a smoke run
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bench import overhead, startup, throughput
+from bench._runner import ROOT, canned_server
+
+Row = tuple[str, str, str, str]
+
+
+def verdict(ok: bool) -> str:
+    return "met" if ok else "MISSED"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--quick", action="store_true", help="fewer rounds and runs")
+    args = parser.parse_args()
+    rounds, calls, runs = (5, 50, 5) if args.quick else (15, 200, 11)
+    started = time.perf_counter()
+    rows: list[Row] = []
+
+    print("per-request overhead ...", file=sys.stderr)
+    with canned_server() as url:
+        per_request = overhead.run(url, rounds=rounds, calls=calls)
+        size, rss = startup.download_rss_growth_mb(url, runs=3)
+    for mode, medians in per_request.items():
+        base = medians["raw httpx"]
+        for name, value in sorted(medians.items(), key=lambda kv: kv[1]):
+            ratio = value / base
+            target = ""
+            if name == "zhipu_images":
+                others = [v for n, v in medians.items() if n in ("openai", "zai-sdk")]
+                target = f"<= 1.10x raw httpx and faster than SDKs: {verdict(ratio <= 1.10 and all(value < o for o in others))}"
+            rows.append((f"{mode} request: {name}", f"{value:.0f} us", f"{ratio:.2f}x raw httpx", target))
+
+    print("batch throughput ...", file=sys.stderr)
+    batch = throughput.run(prompts=200, latency=0.1, cap=5)
+    for mode, result in batch.items():
+        ok = result["ratio"] <= 1.10 and result["max_in_flight"] == 5
+        rows.append(
+            (
+                f"batch {mode}: 200 prompts, 100 ms, cap 5",
+                f"{result['seconds']:.2f} s (ideal {result['ideal']:.1f} s)",
+                f"{result['ratio']:.3f}x ideal; max in flight {result['max_in_flight']:.0f}",
+                f"<= 1.10x ideal, in flight == 5: {verdict(ok)}",
+            )
+        )
+
+    print("imports ...", file=sys.stderr)
+    imports = startup.import_times(["httpx", "zhipu_images", "openai", "zai"], runs=runs)
+    for module, ms in sorted(imports.items(), key=lambda kv: kv[1]):
+        target = ""
+        if module == "zhipu_images":
+            ok = ms <= 1.5 * imports["httpx"] and ms < imports["openai"] and ms < imports["zai"]
+            target = f"<= 1.5x httpx, below zai and openai: {verdict(ok)}"
+        rows.append((f"import {module}", f"{ms:.0f} ms", f"{ms / imports['httpx']:.2f}x httpx", target))
+
+    print("validation, downloads, fake ...", file=sys.stderr)
+    for name, us in startup.validation_us(calls=20000, runs=runs).items():
+        rows.append((f"validate_request: {name}", f"{us:.1f} us", "", f"< 20 us: {verdict(us < 20)}"))
+    rows.append(
+        (
+            f"download {size / 2**20:.0f} MiB image",
+            f"+{rss:.1f} MiB peak RSS",
+            "",
+            f"< 16 MiB: {verdict(rss < 16)}",
+        )
+    )
+    png = startup.png_ms(runs)
+    rows.append(("fake: 2048x2048 PNG", f"{png:.1f} ms", "", f"well under 100 ms: {verdict(png < 50)}"))
+    start_ms = startup.fake_server_start_ms(runs=5)
+    rows.append(("fake-server: launch to first answer", f"{start_ms:.0f} ms", "", f"< 1 s: {verdict(start_ms < 1000)}"))
+
+    header = ("benchmark", "median", "ratio", "target")
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(4)]
+    lines = [" | ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in [header, *rows]]
+    print("\n".join(lines))
+    when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    machine = f"{platform.python_implementation()} {platform.python_version()}, {platform.machine()}"
+    markdown = [
+        "# Benchmark results",
+        "",
+        f"`make bench`, {when}, {machine}, {rounds} interleaved rounds x {calls} requests per contender;",
+        f"medians; imports over {runs} fresh interpreters. Took {time.perf_counter() - started:.0f} s.",
+        "",
+        "| " + " | ".join(header) + " |",
+        "|" + "---|" * 4,
+        *("| " + " | ".join(row) + " |" for row in rows),
+        "",
+    ]
+    out = ROOT / "bench" / "results" / "latest.md"
+    out.write_text("\n".join(markdown), encoding="utf-8")
+    print(f"\nwritten to {out.relative_to(Path.cwd()) if out.is_relative_to(Path.cwd()) else out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

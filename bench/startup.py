@@ -1,0 +1,109 @@
+"""Things measured in fresh processes: import time, fake-server start, download memory."""
+
+from __future__ import annotations
+
+import random
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+IMPORT_PROBE = "import time; t = time.perf_counter(); import {module}; print(time.perf_counter() - t)"
+
+
+def import_times(modules: list[str], runs: int) -> dict[str, float]:
+    """Median milliseconds to import each module in a fresh interpreter, runs interleaved."""
+    samples: dict[str, list[float]] = {module: [] for module in modules}
+    for _ in range(runs):
+        for module in random.sample(modules, len(modules)):
+            out = subprocess.run(
+                [sys.executable, "-c", IMPORT_PROBE.format(module=module)], capture_output=True, text=True, check=True
+            )
+            samples[module].append(float(out.stdout) * 1000)
+    return {module: statistics.median(values) for module, values in samples.items()}
+
+
+def fake_server_start_ms(runs: int) -> float:
+    """Median milliseconds from launching `zhipu-images fake-server` to its first answered request."""
+    import httpx
+
+    script = Path(sys.executable).with_name("zhipu-images")
+    samples = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        process = subprocess.Popen([str(script), "fake-server", "--port", "0"], stderr=subprocess.PIPE, text=True)
+        try:
+            assert process.stderr is not None
+            url = process.stderr.readline().strip().removeprefix("fake platform on ")
+            httpx.post(f"{url}/api/paas/v4/images/generations", json={}, headers={"Authorization": "Bearer k"})
+            samples.append((time.perf_counter() - start) * 1000)
+        finally:
+            process.kill()
+            process.wait()
+    return statistics.median(samples)
+
+
+DOWNLOAD_PROBE = """
+import resource, sys, tempfile
+from zhipu_images import GeneratedImage, ImagesClient
+client = ImagesClient(api_key="k")
+folder = tempfile.mkdtemp()
+image = GeneratedImage(url=sys.argv[1])
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+path = client.download(image, folder, max_bytes=128 * 1024 * 1024)
+after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(path.stat().st_size, (after - before) / 1024)
+"""
+
+
+def download_rss_growth_mb(url: str, runs: int) -> tuple[int, float]:
+    """(bytes saved, median peak-RSS growth in MiB) while streaming a 64 MiB image to disk."""
+    growths, size = [], 0
+    for _ in range(runs):
+        out = subprocess.run(
+            [sys.executable, "-c", DOWNLOAD_PROBE, f"{url}/big.png"], capture_output=True, text=True, check=True
+        )
+        size_text, growth = out.stdout.split()
+        size = int(size_text)
+        growths.append(float(growth))
+    return size, statistics.median(growths)
+
+
+def png_ms(runs: int) -> float:
+    from zhipu_images.fake import make_png
+
+    samples = []
+    for index in range(runs):
+        start = time.perf_counter()
+        make_png(2048, 2048, f"seed {index}")
+        samples.append((time.perf_counter() - start) * 1000)
+    return statistics.median(samples)
+
+
+def validation_us(calls: int, runs: int) -> dict[str, float]:
+    import warnings
+
+    from zhipu_images import validate_request
+
+    cases = {
+        "glm-image, size with ×": lambda: validate_request("glm-image", "一只猫", size="1568×1056"),
+        "cogview-4-250304, custom size + hd": lambda: validate_request(
+            "cogview-4-250304", "一只猫", size=(1440, 720), quality="hd"
+        ),
+        "dall-e-3, all defaults": lambda: validate_request("dall-e-3", "a cat"),
+    }
+    results = {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for name, case in cases.items():
+            samples = []
+            for _ in range(runs):
+                start = time.perf_counter()
+                for _ in range(calls):
+                    case()
+                samples.append((time.perf_counter() - start) / calls * 1e6)
+            results[name] = statistics.median(samples)
+    return results
+
+

@@ -1,0 +1,140 @@
+"""``AsyncImagesClient``: the asyncio twin of ``ImagesClient``, in its own module so that
+``import zhipu_images`` does not import asyncio for services that never use it."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Self
+
+import httpx
+
+from . import _exceptions as exc
+from ._client import CHUNK_SIZE, DEFAULT_MAX_BYTES, DEFAULT_TIMEOUT, _ClientBase, check_download_status, merge
+from ._results import GeneratedImage, ImagesResult
+from ._retry import transport_error
+from ._validation import ImageRequest
+
+# Module-level so tests can observe the waits without waiting.
+_async_sleep = asyncio.sleep
+
+
+class AsyncImagesClient(_ClientBase):
+    """asyncio client with the same surface; ``max_concurrency`` caps in-flight requests across tasks."""
+
+    def __init__(
+        self,
+        api_key: str | None = None,
+        *,
+        base_url: str | None = None,
+        openai_base_url: str | None = None,
+        timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
+        max_retries: int = 2,
+        max_concurrency: int | str | None = None,
+        http_client: httpx.AsyncClient | None = None,
+        max_download_bytes: int = DEFAULT_MAX_BYTES,
+    ) -> None:
+        super().__init__(api_key, base_url, openai_base_url, timeout, max_retries, max_concurrency, max_download_bytes)
+        self._owns_http = http_client is None
+        self._http = http_client or httpx.AsyncClient(timeout=self._timeout, limits=self._limits)
+        self._slots = asyncio.Semaphore(self.max_concurrency) if self.max_concurrency else None
+
+    async def generate(
+        self,
+        prompt: str,
+        *,
+        model: str = "glm-image",
+        size: str | tuple[int, int] | None = None,
+        quality: str | None = None,
+        n: int | None = None,
+        style: str | None = None,
+        response_format: str | None = None,
+        user_id: str | None = None,
+        watermark_enabled: bool | None = None,
+    ) -> ImagesResult:
+        """Validate, then generate. Raises ``RequestValidationError`` before sending anything invalid."""
+        params = {
+            "size": size,
+            "quality": quality,
+            "n": n,
+            "style": style,
+            "response_format": response_format,
+            "user_id": user_id,
+            "watermark_enabled": watermark_enabled,
+        }
+        request, url, body = self._prepare(prompt, model, params)
+        copies = self._copies(request)
+        if copies == 1:
+            return await self._send(url, body, request)
+        outcomes = await asyncio.gather(
+            *(self._send(url, body, request) for _ in range(copies)), return_exceptions=True
+        )
+        return merge(outcomes, request)
+
+    async def _send(self, url: str, body: dict[str, Any], request: ImageRequest) -> ImagesResult:
+        attempt, waited = 0, 0.0
+        while True:
+            try:
+                return await self._send_once(url, body, request)
+            except (exc.APIError, exc.APIConnectionError) as error:
+                delay = self._retry.delay(error, attempt, waited)
+                if delay is None:
+                    raise
+            await _async_sleep(delay)
+            attempt, waited = attempt + 1, waited + delay
+
+    async def _send_once(self, url: str, body: dict[str, Any], request: ImageRequest) -> ImagesResult:
+        if self._slots is None:
+            return self._read(await self._post(url, body), request)
+        async with self._slots:
+            response = await self._post(url, body)
+        return self._read(response, request)
+
+    async def _post(self, url: str, body: dict[str, Any]) -> httpx.Response:
+        try:
+            return await self._http.post(url, json=body, headers=self._headers)
+        except httpx.TransportError as error:
+            raise transport_error(error) from error
+
+    async def download(
+        self,
+        image: GeneratedImage,
+        dest: str | os.PathLike[str],
+        *,
+        filename: str | None = None,
+        max_bytes: int | None = None,
+    ) -> Path:
+        """Save one image into the folder ``dest``; return its path. Never leaves a partial file."""
+        started = self._start_download(image, dest, filename, max_bytes)
+        if isinstance(started, Path):
+            return started
+        url, target = started
+        try:
+            async with self._http.stream("GET", url, follow_redirects=True) as response:
+                check_download_status(response)
+                async for chunk in response.aiter_bytes(CHUNK_SIZE):
+                    target.write(chunk)
+            return target.commit()
+        except httpx.TransportError as error:
+            target.abort()
+            raise exc.DownloadError(f"download failed: {type(error).__name__}") from error
+        except BaseException:
+            target.abort()
+            raise
+
+    async def aclose(self) -> None:
+        if self._owns_http:
+            await self._http.aclose()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self, kind: type[BaseException] | None, value: BaseException | None, traceback: TracebackType | None
+    ) -> None:
+        await self.aclose()
+
+
+__all__ = ["AsyncImagesClient"]
