@@ -16,8 +16,8 @@ $(STAMP): requirements-dev.txt pyproject.toml
 	touch $(STAMP)
 
 lint: install
-	$(BIN)/ruff check wrapper tests openapi
-	$(BIN)/ruff format --check wrapper tests openapi
+	$(BIN)/ruff check wrapper tests openapi bench
+	$(BIN)/ruff format --check wrapper tests openapi bench
 
 typecheck: install
 	$(BIN)/mypy --strict wrapper/zhipu_images tests
@@ -38,8 +38,18 @@ regen-check: install
 demo: install
 	$(BIN)/zhipu-images generate "一只可爱的小猫咪，坐在阳光明媚的窗台上" --model glm-image --fake --out images
 
-bench: install
-	$(BIN)/python -m bench
+# The comparison SDKs live in their own venv: they must not leak into the test environment.
+BENCH_VENV  := .venv-bench
+BENCH_STAMP := $(BENCH_VENV)/.installed-stamp
+
+$(BENCH_STAMP): bench/requirements.txt pyproject.toml
+	$(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r bench/requirements.txt
+	$(BENCH_VENV)/bin/python -m pip install --quiet --disable-pip-version-check --no-build-isolation -e .
+	touch $(BENCH_STAMP)
+
+bench: $(BENCH_STAMP)
+	$(BENCH_VENV)/bin/python -m bench
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .hypothesis build dist
+	rm -rf $(VENV) $(BENCH_VENV) .mypy_cache .ruff_cache .hypothesis build dist

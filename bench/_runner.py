@@ -41,7 +41,9 @@ def per_call_us(function: Callable[[], object], calls: int) -> Callable[[], floa
 @contextmanager
 def canned_server() -> Iterator[str]:
     """The minimal fixed-response server, in its own process; yields its base URL."""
-    process = subprocess.Popen([sys.executable, str(ROOT / "bench" / "canned_server.py")], stdout=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [sys.executable, str(ROOT / "bench" / "canned_server.py")], stdout=subprocess.PIPE, text=True
+    )
     try:
         assert process.stdout is not None
         port = int(process.stdout.readline())

@@ -18,9 +18,7 @@ BODY = json.dumps(
         "content_filter": [{"role": "assistant", "level": 3}],
     }
 ).encode()
-RESPONSE = (
-    b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: %d\r\n\r\n" % len(BODY)
-) + BODY
+RESPONSE = (b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: %d\r\n\r\n" % len(BODY)) + BODY
 BIG_SIZE = 64 * 1024 * 1024
 BIG_HEAD = b"HTTP/1.1 200 OK\r\ncontent-type: image/png\r\ncontent-length: %d\r\n\r\n" % BIG_SIZE
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"

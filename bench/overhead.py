@@ -1,4 +1,4 @@
-"""Per-request client overhead against one canned loopback server: ours vs raw httpx, the generated client, and the SDKs."""
+"""Per-request client overhead on one canned loopback server: ours, raw httpx, the generated client, the SDKs."""
 
 from __future__ import annotations
 
@@ -18,11 +18,11 @@ ZHIPU_BODY = {"model": "glm-image", "prompt": PROMPT, "quality": "hd", "size": "
 def sync_contenders(url: str, calls: int) -> dict[str, Callable[[], float]]:
     from openai import OpenAI
     from zai import ZhipuAiClient
+
+    from zhipu_images import ImagesClient
     from zhipu_images_api import AuthenticatedClient
     from zhipu_images_api.api.images import create_image
     from zhipu_images_api.models import CreateImageRequest, ImageModel
-
-    from zhipu_images import ImagesClient
 
     raw = httpx.Client()
     endpoint = f"{url}/api/paas/v4/images/generations"

@@ -105,5 +105,3 @@ def validation_us(calls: int, runs: int) -> dict[str, float]:
                 samples.append((time.perf_counter() - start) / calls * 1e6)
             results[name] = statistics.median(samples)
     return results
-
-

@@ -10,6 +10,19 @@ from zhipu_images import AsyncImagesClient, ImagesClient
 from zhipu_images.fake import FakePlatform, running_fake_server
 
 
+async def _run_async(base: str, prompts: int, cap: int) -> None:
+    async with AsyncImagesClient(api_key="k", base_url=base, max_concurrency=cap) as client:
+        await asyncio.gather(*(client.generate(f"prompt {i}") for i in range(prompts)))
+
+
+def _run_sync(base: str, prompts: int, cap: int) -> None:
+    with (
+        ImagesClient(api_key="k", base_url=base, max_concurrency=cap) as client,
+        ThreadPoolExecutor(max_workers=prompts) as pool,
+    ):
+        list(pool.map(lambda i: client.generate(f"prompt {i}"), range(prompts)))
+
+
 def run(prompts: int, latency: float, cap: int) -> dict[str, dict[str, float]]:
     ideal = prompts / cap * latency
     results = {}
@@ -19,16 +32,9 @@ def run(prompts: int, latency: float, cap: int) -> dict[str, dict[str, float]]:
             base = f"{server.url}/api/paas/v4"
             start = time.perf_counter()
             if mode == "async":
-
-                async def main() -> None:
-                    async with AsyncImagesClient(api_key="k", base_url=base, max_concurrency=cap) as client:
-                        await asyncio.gather(*(client.generate(f"prompt {i}") for i in range(prompts)))
-
-                asyncio.run(main())
+                asyncio.run(_run_async(base, prompts, cap))
             else:
-                with ImagesClient(api_key="k", base_url=base, max_concurrency=cap) as client:
-                    with ThreadPoolExecutor(max_workers=prompts) as pool:
-                        list(pool.map(lambda i: client.generate(f"prompt {i}"), range(prompts)))
+                _run_sync(base, prompts, cap)
             elapsed = time.perf_counter() - start
         results[mode] = {
             "seconds": elapsed,

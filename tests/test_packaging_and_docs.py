@@ -1,0 +1,68 @@
+"""What a user meets first: the wheel `pip install .` builds, and the README's examples, run as written."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from zhipu_images.fake import FakeImagesAPI, png_size
+
+ROOT = Path(__file__).resolve().parent.parent
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+PYTHON_BLOCKS = re.findall(r"```python\n(.*?)```", README, flags=re.DOTALL)
+
+
+def test_readme_starts_with_the_two_commands() -> None:
+    first_block = README.split("```sh\n", 1)[1].split("```", 1)[0]
+    assert [line.split("#")[0].strip() for line in first_block.strip().splitlines()] == ["make demo", "make test"]
+
+
+def test_readme_example_runs_as_written(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ZHIPUAI_API_KEY", "readme-key")
+    monkeypatch.chdir(tmp_path)
+    with FakeImagesAPI() as fake:
+        exec(compile(PYTHON_BLOCKS[0], "README.md", "exec"), {})
+    (saved,) = (tmp_path / "out").iterdir()
+    assert png_size(saved.read_bytes()) == (1568, 1056)
+    assert fake.requests[-1].json["size"] == "1568x1056"
+
+
+def test_readme_fixture_example_passes(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_readme=PYTHON_BLOCKS[1])
+    pytester.runpytest_subprocess("-p", "no:cacheprovider").assert_outcomes(passed=1)
+
+
+def test_one_wheel_holds_the_library_and_both_generated_clients(tmp_path: Path) -> None:
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "-q",
+            "-w",
+            str(tmp_path),
+            str(ROOT),
+        ],
+        check=True,
+        env={**os.environ, "PIP_DISABLE_PIP_VERSION_CHECK": "1"},
+        capture_output=True,
+    )
+    (wheel,) = tmp_path.glob("zhipu_images-*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    for package in ("zhipu_images", "zhipu_images_api", "openai_images_api"):
+        assert f"{package}/__init__.py" in names
+        assert f"{package}/py.typed" in names
+    assert {"zhipu_images_api/openapi.json", "openai_images_api/openapi.json"} <= names
+    entry_points = zipfile.ZipFile(wheel).read(next(n for n in names if n.endswith("entry_points.txt"))).decode()
+    assert "zhipu-images = zhipu_images.cli:main" in entry_points
+    assert "zhipu_images = zhipu_images.fake.pytest_plugin" in entry_points
+    assert not any(name.startswith(("tests/", "bench/", "openapi/")) for name in names)
