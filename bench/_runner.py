@@ -12,28 +12,62 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from attrs import define
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def interleaved(contenders: dict[str, Callable[[], float]], rounds: int) -> dict[str, float]:
-    """Each contender returns one measurement per call; returns the median of each over ``rounds``."""
-    samples: dict[str, list[float]] = {name: [] for name in contenders}
+Sample = tuple[float, float]  # (wall-clock us, client CPU us) per request
+
+
+@define
+class Measured:
+    """Medians of one contender, and the medians of its per-round ratios to the baseline."""
+
+    wall_us: float
+    cpu_us: float
+    wall_ratio: float
+    cpu_ratio: float
+
+
+def interleaved(contenders: dict[str, Callable[[], Sample]], rounds: int, baseline: str) -> dict[str, Measured]:
+    """Run every contender once per round, in a fresh random order each round.
+
+    Ratios are paired: each contender is divided by the baseline of the same
+    round, so slow drift of the machine cancels out instead of landing in one
+    side's median. Client CPU time counts only this process (the server runs in
+    another), which is the overhead a client adds, with less scheduling noise.
+    """
+    samples: dict[str, list[Sample]] = {name: [] for name in contenders}
     names = list(contenders)
     for _ in range(rounds):
         random.shuffle(names)
         for name in names:
             samples[name].append(contenders[name]())
-    return {name: statistics.median(values) for name, values in samples.items()}
+    base = samples[baseline]
+
+    def ratio(values: list[Sample], index: int) -> float:
+        return statistics.median(v[index] / b[index] for v, b in zip(values, base, strict=True))
+
+    return {
+        name: Measured(
+            wall_us=statistics.median(v[0] for v in values),
+            cpu_us=statistics.median(v[1] for v in values),
+            wall_ratio=ratio(values, 0),
+            cpu_ratio=ratio(values, 1),
+        )
+        for name, values in samples.items()
+    }
 
 
-def per_call_us(function: Callable[[], object], calls: int) -> Callable[[], float]:
-    """A contender measuring microseconds per call of ``function``, over ``calls`` calls."""
+def per_call_us(function: Callable[[], object], calls: int) -> Callable[[], Sample]:
+    """A contender measuring wall-clock and CPU microseconds per call of ``function``, over ``calls`` calls."""
 
-    def measure() -> float:
-        start = time.perf_counter()
+    def measure() -> Sample:
+        wall, cpu = time.perf_counter(), time.process_time()
         for _ in range(calls):
             function()
-        return (time.perf_counter() - start) / calls * 1e6
+        return (time.perf_counter() - wall) / calls * 1e6, (time.process_time() - cpu) / calls * 1e6
 
     return measure
 

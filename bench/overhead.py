@@ -8,14 +8,14 @@ from typing import Any
 
 import httpx
 
-from bench._runner import interleaved, per_call_us
+from bench._runner import Measured, Sample, interleaved, per_call_us
 
 PROMPT = "一只可爱的小猫咪"
 KEY = "bench.key"  # zai-sdk expects an "id.secret" key
 ZHIPU_BODY = {"model": "glm-image", "prompt": PROMPT, "quality": "hd", "size": "1280x1280"}
 
 
-def sync_contenders(url: str, calls: int) -> dict[str, Callable[[], float]]:
+def sync_contenders(url: str, calls: int) -> dict[str, Callable[[], Sample]]:
     from openai import OpenAI
     from zai import ZhipuAiClient
 
@@ -50,7 +50,7 @@ def sync_contenders(url: str, calls: int) -> dict[str, Callable[[], float]]:
     return {name: per_call_us(call, calls) for name, call in contenders.items()}
 
 
-def async_contenders(url: str, calls: int, loop: asyncio.AbstractEventLoop) -> dict[str, Callable[[], float]]:
+def async_contenders(url: str, calls: int, loop: asyncio.AbstractEventLoop) -> dict[str, Callable[[], Sample]]:
     from openai import AsyncOpenAI
 
     from zhipu_images import AsyncImagesClient
@@ -79,17 +79,16 @@ def async_contenders(url: str, calls: int, loop: asyncio.AbstractEventLoop) -> d
         "openai": openai_call,
     }
 
-    def timed(call: Callable[[], Awaitable[object]]) -> Callable[[], float]:
+    def timed(call: Callable[[], Awaitable[object]]) -> Callable[[], Sample]:
         async def many() -> None:
             for _ in range(calls):
                 await call()
 
-        def measure() -> float:
-            import time
+        batch = per_call_us(lambda: loop.run_until_complete(many()), 1)
 
-            start = time.perf_counter()
-            loop.run_until_complete(many())
-            return (time.perf_counter() - start) / calls * 1e6
+        def measure() -> Sample:
+            wall, cpu = batch()
+            return wall / calls, cpu / calls
 
         return measure
 
@@ -98,11 +97,12 @@ def async_contenders(url: str, calls: int, loop: asyncio.AbstractEventLoop) -> d
     return {name: timed(call) for name, call in contenders.items()}
 
 
-def run(url: str, rounds: int, calls: int) -> dict[str, dict[str, float]]:
-    results = {"sync": interleaved(sync_contenders(url, calls), rounds)}
+def run(url: str, rounds: int, calls: int) -> dict[str, dict[str, Measured]]:
+    """mode -> contender -> its medians and paired ratios to raw httpx."""
+    results = {"sync": interleaved(sync_contenders(url, calls), rounds, baseline="raw httpx")}
     loop = asyncio.new_event_loop()
     try:
-        results["async"] = interleaved(async_contenders(url, calls, loop), rounds)
+        results["async"] = interleaved(async_contenders(url, calls, loop), rounds, baseline="raw httpx")
     finally:
         loop.close()
     return results

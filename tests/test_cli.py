@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -20,20 +19,6 @@ from zhipu_images.fake import FakePlatform, FakeServer, png_size, running_fake_s
 
 KEY = "sk-cli-SECRET-42424242"
 CLI = [sys.executable, "-m", "zhipu_images"]
-
-
-@pytest.fixture
-def env(monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
-    for name in (
-        "ZHIPUAI_API_KEY",
-        "ZAI_API_KEY",
-        "OPENAI_API_KEY",
-        "ZHIPUAI_BASE_URL",
-        "ZAI_BASE_URL",
-        "ZHIPU_IMAGES_FAKE",
-    ):
-        monkeypatch.delenv(name, raising=False)
-    return {k: v for k, v in os.environ.items() if k != "ZHIPU_IMAGES_FAKE"}
 
 
 @pytest.fixture
@@ -57,7 +42,7 @@ def leftovers(folder: Path) -> list[Path]:
 # --- generate ------------------------------------------------------------------------
 
 
-def test_generate_with_the_fake_saves_a_glm_image_default_png(tmp_path: Path, env: dict[str, str]) -> None:
+def test_generate_with_the_fake_saves_a_glm_image_default_png(tmp_path: Path, clean_env: pytest.MonkeyPatch) -> None:
     result = run("generate", "一只可爱的小猫咪", "--fake", "--out", str(tmp_path))
     assert result.exit_code == 0, result.output
     (saved,) = pngs(tmp_path)
@@ -65,7 +50,7 @@ def test_generate_with_the_fake_saves_a_glm_image_default_png(tmp_path: Path, en
     assert png_size(saved.read_bytes()) == (1280, 1280)
 
 
-def test_generate_json_output(tmp_path: Path, env: dict[str, str]) -> None:
+def test_generate_json_output(tmp_path: Path, clean_env: pytest.MonkeyPatch) -> None:
     result = run(
         "generate", "a cat", "--fake", "-m", "cogview-4", "-s", "768×1344", "-n", "2", "--json", "-o", str(tmp_path)
     )
@@ -77,7 +62,9 @@ def test_generate_json_output(tmp_path: Path, env: dict[str, str]) -> None:
     assert document["content_filter"] == [{"role": "assistant", "level": 3}] * 2
 
 
-def test_generate_invalid_request_is_one_line_exit_2_and_nothing_sent(tmp_path: Path, env: dict[str, str]) -> None:
+def test_generate_invalid_request_is_one_line_exit_2_and_nothing_sent(
+    tmp_path: Path, clean_env: pytest.MonkeyPatch
+) -> None:
     result = run("generate", "a cat", "--fake", "-m", "cogview-4", "-s", "1000x1000", "-o", str(tmp_path / "out"))
     assert result.exit_code == 2
     assert "Traceback" not in result.output
@@ -87,7 +74,7 @@ def test_generate_invalid_request_is_one_line_exit_2_and_nothing_sent(tmp_path: 
     assert not (tmp_path / "out").exists()
 
 
-def test_generate_platform_error_exit_1_with_code(tmp_path: Path, env: dict[str, str]) -> None:
+def test_generate_platform_error_exit_1_with_code(tmp_path: Path, clean_env: pytest.MonkeyPatch) -> None:
     result = run("generate", "违禁 content", "--fake", "-o", str(tmp_path))
     assert result.exit_code == 1
     assert "ContentFilterError (code 1301)" in result.stderr
@@ -95,7 +82,7 @@ def test_generate_platform_error_exit_1_with_code(tmp_path: Path, env: dict[str,
     assert pngs(tmp_path) == []
 
 
-def test_missing_key_is_a_clear_usage_error(tmp_path: Path, env: dict[str, str]) -> None:
+def test_missing_key_is_a_clear_usage_error(tmp_path: Path, clean_env: pytest.MonkeyPatch) -> None:
     result = run("generate", "a cat", "-o", str(tmp_path))
     assert result.exit_code == 2
     assert "no API key" in result.stderr
@@ -103,7 +90,7 @@ def test_missing_key_is_a_clear_usage_error(tmp_path: Path, env: dict[str, str])
 
 
 def test_key_file_and_base_url_reach_a_real_server_and_the_key_is_never_printed(
-    tmp_path: Path, env: dict[str, str], server: FakeServer
+    tmp_path: Path, clean_env: pytest.MonkeyPatch, server: FakeServer
 ) -> None:
     key_file = tmp_path / "key.txt"
     key_file.write_text(KEY + "\n")
@@ -117,13 +104,13 @@ def test_key_file_and_base_url_reach_a_real_server_and_the_key_is_never_printed(
     assert KEY not in ok.output + denied.output
 
 
-def test_unreadable_key_file(tmp_path: Path, env: dict[str, str]) -> None:
+def test_unreadable_key_file(tmp_path: Path, clean_env: pytest.MonkeyPatch) -> None:
     result = run("generate", "a cat", "--api-key-file", str(tmp_path / "missing"), "-o", str(tmp_path))
     assert result.exit_code == 2
     assert "cannot read --api-key-file" in result.stderr
 
 
-def test_fake_from_environment(tmp_path: Path, env: dict[str, str]) -> None:
+def test_fake_from_environment(tmp_path: Path, clean_env: pytest.MonkeyPatch) -> None:
     result = run("generate", "a cat", "-o", str(tmp_path), env={"ZHIPU_IMAGES_FAKE": "1"})
     assert result.exit_code == 0, result.output
 
@@ -131,7 +118,7 @@ def test_fake_from_environment(tmp_path: Path, env: dict[str, str]) -> None:
 # --- models and check ----------------------------------------------------------------
 
 
-def test_models_lists_every_model_with_its_defaults(env: dict[str, str]) -> None:
+def test_models_lists_every_model_with_its_defaults(clean_env: pytest.MonkeyPatch) -> None:
     result = run("models")
     assert result.exit_code == 0
     for name in ("glm-image", "cogview-4-250304", "cogview-4", "cogview-3-flash", "dall-e-2", "dall-e-3"):
@@ -140,7 +127,7 @@ def test_models_lists_every_model_with_its_defaults(env: dict[str, str]) -> None
     assert "standard*" in result.stdout
 
 
-def test_check_prints_the_normalized_request(env: dict[str, str]) -> None:
+def test_check_prints_the_normalized_request(clean_env: pytest.MonkeyPatch) -> None:
     result = run("check", "--model", "cogView-4-250304", "--size", " 1440 × 720 ", "-q", "hd")
     assert result.exit_code == 0
     assert json.loads(result.stdout) == {
@@ -152,13 +139,13 @@ def test_check_prints_the_normalized_request(env: dict[str, str]) -> None:
     }
 
 
-def test_check_reports_the_error_with_its_suggestion(env: dict[str, str]) -> None:
+def test_check_reports_the_error_with_its_suggestion(clean_env: pytest.MonkeyPatch) -> None:
     result = run("check", "--model", "cogview-4", "--quality", "hd")
     assert result.exit_code == 2
     assert "supported by glm-image, cogview-4-250304" in result.stderr
 
 
-def test_usage_errors_exit_2(env: dict[str, str]) -> None:
+def test_usage_errors_exit_2(clean_env: pytest.MonkeyPatch) -> None:
     assert run("generate").exit_code == 2
     assert run("batch", "nope.txt", "--out", "x").exit_code == 2
     assert run("no-such-command").exit_code == 2
@@ -171,7 +158,7 @@ def manifest(folder: Path) -> list[dict[str, object]]:
     return [json.loads(line) for line in (folder / "manifest.jsonl").read_text().splitlines()]
 
 
-def test_batch_generates_downloads_records_and_resumes(tmp_path: Path, env: dict[str, str]) -> None:
+def test_batch_generates_downloads_records_and_resumes(tmp_path: Path, clean_env: pytest.MonkeyPatch) -> None:
     prompts = tmp_path / "prompts.txt"
     prompts.write_text("a red fox\n# a comment\n\n一只猫\na red fox\n")
     out = tmp_path / "out"
@@ -186,7 +173,7 @@ def test_batch_generates_downloads_records_and_resumes(tmp_path: Path, env: dict
     assert manifest(out) == records
 
 
-def test_batch_jsonl_with_per_item_parameters(tmp_path: Path, env: dict[str, str]) -> None:
+def test_batch_jsonl_with_per_item_parameters(tmp_path: Path, clean_env: pytest.MonkeyPatch) -> None:
     items = tmp_path / "items.jsonl"
     items.write_text(
         '{"prompt": "poster", "model": "cogview-4-250304", "quality": "hd", "size": "1440x720"}\n'
@@ -199,7 +186,9 @@ def test_batch_jsonl_with_per_item_parameters(tmp_path: Path, env: dict[str, str
     assert len(by_prompt["two cats"]["files"]) == 2  # type: ignore[arg-type]
 
 
-def test_batch_reports_every_invalid_line_before_sending_anything(tmp_path: Path, env: dict[str, str]) -> None:
+def test_batch_reports_every_invalid_line_before_sending_anything(
+    tmp_path: Path, clean_env: pytest.MonkeyPatch
+) -> None:
     items = tmp_path / "items.jsonl"
     items.write_text('{"prompt": "ok"}\n{"prompt": "x", "size": "3x3"}\nnot json\n{"size": "1024x1024"}\n')
     out = tmp_path / "out"
@@ -212,7 +201,7 @@ def test_batch_reports_every_invalid_line_before_sending_anything(tmp_path: Path
 
 
 def test_batch_failures_exit_1_with_a_table_and_are_retried_next_run(
-    tmp_path: Path, env: dict[str, str], server: FakeServer
+    tmp_path: Path, clean_env: pytest.MonkeyPatch, server: FakeServer
 ) -> None:
     prompts = tmp_path / "prompts.txt"
     prompts.write_text("one\ntwo\nthree\n")

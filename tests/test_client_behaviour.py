@@ -51,20 +51,6 @@ def no_waiting(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(zhipu_images._async_client, "_async_sleep", async_sleep)
 
 
-@pytest.fixture
-def clean_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
-    for name in (
-        "ZHIPUAI_API_KEY",
-        "ZAI_API_KEY",
-        "OPENAI_API_KEY",
-        "ZHIPUAI_BASE_URL",
-        "ZAI_BASE_URL",
-        "OPENAI_BASE_URL",
-    ):
-        monkeypatch.delenv(name, raising=False)
-    return monkeypatch
-
-
 # --- configuration ---------------------------------------------------------------
 
 

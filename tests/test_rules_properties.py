@@ -104,17 +104,7 @@ def test_size_spellings_normalize_to_one_form(size: tuple[int, int], separator: 
 def _revalidate(request: ImageRequest) -> ImageRequest:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return validate_request(
-            request.model,
-            request.prompt,
-            size=request.size,
-            quality=request.quality,
-            n=request.n,
-            style=request.style,
-            response_format=request.response_format,
-            user_id=request.user_id,
-            watermark_enabled=request.watermark_enabled,
-        )
+        return validate_request(request.model, request.prompt, **request.parameters())
 
 
 # Normalization is idempotent: validating a normalized request gives it back unchanged.

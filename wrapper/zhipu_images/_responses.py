@@ -49,7 +49,7 @@ _STATUS_CLASSES: dict[int, type[exc.APIError]] = {
     434: exc.PermissionDeniedError,
     435: exc.BadRequestError,
 }
-_REQUEST_ID_HEADERS = ("x-request-id", "request-id", "x-log-id")
+_REQUEST_ID_HEADERS = frozenset({"x-request-id", "request-id", "x-log-id"})
 
 
 def parse_retry_after(headers: httpx.Headers) -> float | None:
@@ -75,9 +75,10 @@ def parse_retry_after(headers: httpx.Headers) -> float | None:
 
 
 def _request_id(response: httpx.Response, body: Any) -> str | None:
-    for name in _REQUEST_ID_HEADERS:
-        if name in response.headers:
-            return response.headers[name]
+    # One pass over the (lower-cased) headers: each `name in response.headers` would be a scan of its own.
+    for name, value in response.headers.multi_items():
+        if name in _REQUEST_ID_HEADERS:
+            return value
     if isinstance(body, dict):
         for candidate in (body.get("request_id"), body.get("id")):
             if isinstance(candidate, str):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import warnings
+from typing import Any
 
 from attrs import frozen
 
@@ -39,6 +40,18 @@ class ImageRequest:
     def rules(self) -> ModelRules:
         return MODELS[self.model]
 
+    def parameters(self) -> dict[str, Any]:
+        """The optional parameters as keywords for ``generate`` or ``validate_request``, e.g. to resend it."""
+        return {
+            "size": self.size,
+            "quality": self.quality,
+            "n": self.n,
+            "style": self.style,
+            "response_format": self.response_format,
+            "user_id": self.user_id,
+            "watermark_enabled": self.watermark_enabled,
+        }
+
     @property
     def width(self) -> int:
         return int(self.size.split("x")[0])
@@ -66,18 +79,10 @@ def validate_request(
     from JSON or a form gets a clear error, never a ``TypeError`` from inside.
     """
     rules = _model(model)
-    given = {
-        "size": size,
-        "quality": quality,
-        "n": n,
-        "style": style,
-        "response_format": response_format,
-        "user_id": user_id,
-        "watermark_enabled": watermark_enabled,
-    }
-    for name, value in given.items():
-        if value is not None and name not in rules.parameters:
-            raise _unsupported_parameter(rules, name, value)
+    given = (size, quality, n, style, response_format, user_id, watermark_enabled)
+    for index in _UNSUPPORTED[rules.name]:  # usually two: a tuple walk, no dict per call
+        if given[index] is not None:
+            raise _unsupported_parameter(rules, _OPTIONAL[index], given[index])
     return ImageRequest(
         model=rules.name,
         prompt=_prompt(rules, prompt),
@@ -95,22 +100,24 @@ def validate_request(
     )
 
 
+_OPTIONAL = ("size", "quality", "n", "style", "response_format", "user_id", "watermark_enabled")
+#: model -> positions in _OPTIONAL of the parameters it does not take
+_UNSUPPORTED = {
+    name: tuple(i for i, parameter in enumerate(_OPTIONAL) if parameter not in rules.parameters)
+    for name, rules in MODELS.items()
+}
+
+
 def _model(model: object) -> ModelRules:
-    known = ", ".join(MODELS)
-    if not isinstance(model, str):
-        raise RequestValidationError(
-            "model",
-            "type",
-            f"must be a model name string, got {type(model).__name__}",
-            value=model,
-            suggestion=f"known models: {known}",
-        )
-    rules = MODELS.get(model) or MODELS.get(model.strip().lower())
-    if rules is None:
-        raise RequestValidationError(
-            "model", "unknown_model", f"unknown model {model!r}", value=model, suggestion=f"known models: {known}"
-        )
-    return rules
+    if isinstance(model, str):
+        rules = MODELS.get(model) or MODELS.get(model.strip().lower())
+        if rules is not None:
+            return rules
+        rule, message = "unknown_model", f"unknown model {model!r}"
+    else:
+        rule, message = "type", f"must be a model name string, got {type(model).__name__}"
+    known = ", ".join(MODELS)  # only errors pay for the hint
+    raise RequestValidationError("model", rule, message, value=model, suggestion=f"known models: {known}")
 
 
 def _prompt(rules: ModelRules, prompt: object) -> str:

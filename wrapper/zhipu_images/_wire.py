@@ -15,14 +15,18 @@ from zhipu_images_api.types import UNSET
 
 from ._validation import ImageRequest
 
+# Value -> member by dict lookup: Enum(value) costs more than the rest of building the body.
+_MODELS = {member.value: member for member in ImageModel}
+_QUALITIES = {member.value: member for member in ImageQuality}
+
 
 def zhipu_body(request: ImageRequest) -> dict[str, Any]:
     """One Zhipu request (the platform returns one image per call; ``n`` is served by the client)."""
     return CreateImageRequest(
-        model=ImageModel(request.model),
+        model=_MODELS[request.model],
         prompt=request.prompt,
         size=request.size,
-        quality=ImageQuality(request.quality) if request.quality is not None else UNSET,
+        quality=_QUALITIES[request.quality] if request.quality is not None else UNSET,
         user_id=request.user_id if request.user_id is not None else UNSET,
         watermark_enabled=request.watermark_enabled if request.watermark_enabled is not None else UNSET,
     ).to_dict()

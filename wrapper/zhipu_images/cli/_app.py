@@ -138,16 +138,7 @@ def generate(prompt: str, out: Path, as_json: bool, **options: Any) -> None:
     request = _validated(prompt, _request_params(options), verbose)
     try:
         with _sync_client(options) as client:
-            result = client.generate(
-                request.prompt,
-                model=request.model,
-                size=request.size,
-                quality=request.quality,
-                n=request.n,
-                style=request.style,
-                response_format=request.response_format,
-                user_id=request.user_id,
-            )
+            result = client.generate(request.prompt, model=request.model, **request.parameters())
             paths = [client.download(image, out) for image in result.images]
     except ImagesError as error:
         _fail(_describe(error), 1, verbose)

@@ -135,17 +135,7 @@ async def run_batch(
                     return
                 request = item.request
                 try:
-                    result = await client.generate(
-                        request.prompt,
-                        model=request.model,
-                        size=request.size,
-                        quality=request.quality,
-                        n=request.n,
-                        style=request.style,
-                        response_format=request.response_format,
-                        user_id=request.user_id,
-                        watermark_enabled=request.watermark_enabled,
-                    )
+                    result = await client.generate(request.prompt, model=request.model, **request.parameters())
                     record = _record(item, "done", await save(item, result), result)
                     summary.done += 1
                 except ImagesError as error:

@@ -63,27 +63,28 @@ class FakeTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
             self.platform.finish(reply)
 
 
+def _fake_options(platform: FakePlatform | None, options: dict[str, Any]) -> dict[str, Any]:
+    """Client options pointing at the in-process fake; the key is the platform's own, if it expects one."""
+    return {
+        "api_key": platform.api_key if platform and platform.api_key else FAKE_API_KEY,
+        "base_url": f"{FAKE_ORIGIN}/api/paas/v4",
+        "openai_base_url": f"{FAKE_ORIGIN}/v1",
+        **options,
+    }
+
+
 def fake_client(platform: FakePlatform | None = None, **options: Any) -> ImagesClient:
     """An ``ImagesClient`` talking to an in-process fake platform; closes its transport on ``close()``."""
-    options.setdefault("api_key", platform.api_key if platform and platform.api_key else FAKE_API_KEY)
     client = ImagesClient(
-        base_url=f"{FAKE_ORIGIN}/api/paas/v4",
-        openai_base_url=f"{FAKE_ORIGIN}/v1",
-        http_client=httpx.Client(transport=FakeTransport(platform)),
-        **options,
+        http_client=httpx.Client(transport=FakeTransport(platform)), **_fake_options(platform, options)
     )
     client._owns_http = True
     return client
 
 
 def fake_async_client(platform: FakePlatform | None = None, **options: Any) -> AsyncImagesClient:
-    """An ``AsyncImagesClient`` talking to an in-process fake platform."""
-    options.setdefault("api_key", platform.api_key if platform and platform.api_key else FAKE_API_KEY)
-    client = AsyncImagesClient(
-        base_url=f"{FAKE_ORIGIN}/api/paas/v4",
-        openai_base_url=f"{FAKE_ORIGIN}/v1",
-        http_client=httpx.AsyncClient(transport=FakeTransport(platform)),
-        **options,
-    )
+    """An ``AsyncImagesClient`` talking to an in-process fake platform; closes its transport on ``aclose()``."""
+    transport = FakeTransport(platform)
+    client = AsyncImagesClient(http_client=httpx.AsyncClient(transport=transport), **_fake_options(platform, options))
     client._owns_http = True
     return client
