@@ -28,6 +28,9 @@ class Measured:
     cpu_us: float
     wall_ratio: float
     cpu_ratio: float
+    #: interquartile range of the per-round ratios: how much the machine's noise moves them
+    wall_spread: tuple[float, float]
+    cpu_spread: tuple[float, float]
 
 
 def interleaved(contenders: dict[str, Callable[[], Sample]], rounds: int, baseline: str) -> dict[str, Measured]:
@@ -46,18 +49,24 @@ def interleaved(contenders: dict[str, Callable[[], Sample]], rounds: int, baseli
             samples[name].append(contenders[name]())
     base = samples[baseline]
 
-    def ratio(values: list[Sample], index: int) -> float:
-        return statistics.median(v[index] / b[index] for v, b in zip(values, base, strict=True))
+    def ratios(values: list[Sample], index: int) -> tuple[float, tuple[float, float]]:
+        paired = [v[index] / b[index] for v, b in zip(values, base, strict=True)]
+        low, middle, high = statistics.quantiles(paired, n=4)
+        return middle, (low, high)
 
-    return {
-        name: Measured(
+    measured = {}
+    for name, values in samples.items():
+        wall_ratio, wall_spread = ratios(values, 0)
+        cpu_ratio, cpu_spread = ratios(values, 1)
+        measured[name] = Measured(
             wall_us=statistics.median(v[0] for v in values),
             cpu_us=statistics.median(v[1] for v in values),
-            wall_ratio=ratio(values, 0),
-            cpu_ratio=ratio(values, 1),
+            wall_ratio=wall_ratio,
+            cpu_ratio=cpu_ratio,
+            wall_spread=wall_spread,
+            cpu_spread=cpu_spread,
         )
-        for name, values in samples.items()
-    }
+    return measured
 
 
 def per_call_us(function: Callable[[], object], calls: int) -> Callable[[], Sample]:

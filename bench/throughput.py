@@ -1,18 +1,46 @@
-"""Batch throughput under a concurrency cap, against the fake platform with 100 ms latency."""
+"""Batch throughput under a concurrency cap, against `zhipu-images fake-server` (100 ms latency).
+
+The fake runs in its own process, as a real platform would: in-process, its request
+handling would compete with the client for the GIL and be counted as client time.
+It reports on exit how many requests it served and the most it held at once.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import re
+import signal
+import subprocess
+import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
 
 from zhipu_images import AsyncImagesClient, ImagesClient
-from zhipu_images.fake import FakePlatform, running_fake_server
+
+CLI = str(Path(sys.executable).with_name("zhipu-images"))
 
 
 async def _run_async(base: str, prompts: int, cap: int) -> None:
     async with AsyncImagesClient(api_key="k", base_url=base, max_concurrency=cap) as client:
         await asyncio.gather(*(client.generate(f"prompt {i}") for i in range(prompts)))
+
+
+async def _run_raw_httpx(base: str, prompts: int, cap: int) -> None:
+    """The baseline: the same requests with raw httpx and a semaphore, no validation, no retries."""
+    slots = asyncio.Semaphore(cap)
+    headers = {"Authorization": "Bearer k"}
+
+    async def one(client: httpx.AsyncClient, index: int) -> None:
+        async with slots:
+            body = {"model": "glm-image", "prompt": f"prompt {index}", "quality": "hd", "size": "1280x1280"}
+            response = await client.post(f"{base}/images/generations", json=body, headers=headers)
+            response.raise_for_status()
+
+    async with httpx.AsyncClient(timeout=60) as client:
+        await asyncio.gather(*(one(client, i) for i in range(prompts)))
 
 
 def _run_sync(base: str, prompts: int, cap: int) -> None:
@@ -26,21 +54,30 @@ def _run_sync(base: str, prompts: int, cap: int) -> None:
 def run(prompts: int, latency: float, cap: int) -> dict[str, dict[str, float]]:
     ideal = prompts / cap * latency
     results = {}
-    for mode in ("async", "sync"):
-        platform = FakePlatform(latency=latency)
-        with running_fake_server(platform) as server:
-            base = f"{server.url}/api/paas/v4"
-            start = time.perf_counter()
-            if mode == "async":
-                asyncio.run(_run_async(base, prompts, cap))
-            else:
-                _run_sync(base, prompts, cap)
-            elapsed = time.perf_counter() - start
+    for mode in ("raw httpx (async)", "async", "sync"):
+        server = subprocess.Popen(
+            [CLI, "fake-server", "--port", "0", "--latency", str(latency)], stderr=subprocess.PIPE, text=True
+        )
+        assert server.stderr is not None
+        url = server.stderr.readline().strip().removeprefix("fake platform on ")
+        base = f"{url}/api/paas/v4"
+        start = time.perf_counter()
+        if mode == "async":
+            asyncio.run(_run_async(base, prompts, cap))
+        elif mode == "sync":
+            _run_sync(base, prompts, cap)
+        else:
+            asyncio.run(_run_raw_httpx(base, prompts, cap))
+        elapsed = time.perf_counter() - start
+        server.send_signal(signal.SIGINT)
+        report = server.communicate(timeout=30)[1]
+        served = re.search(r"served (\d+) generation requests; at most (\d+) in flight", report)
+        assert served is not None, report
         results[mode] = {
             "seconds": elapsed,
             "ideal": ideal,
             "ratio": elapsed / ideal,
-            "max_in_flight": platform.max_in_flight,
-            "requests": len(platform.requests),
+            "max_in_flight": float(served[2]),
+            "requests": float(served[1]),
         }
     return results

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import base64
+import concurrent.futures
 import json
+import re
+import signal
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
 import pytest
 
-from zhipu_images import APIConnectionError, ImagesClient
+from zhipu_images import APIConnectionError, ContentFilterError, ImagesClient, InsufficientBalanceError
 from zhipu_images.fake import (
     FakeImagesAPI,
     FakePlatform,
@@ -177,7 +182,6 @@ def test_dropped_connection(send: tuple[FakePlatform, Send]) -> None:
 def test_per_key_concurrency_limit_answers_1302_with_retry_after() -> None:
     platform = FakePlatform(concurrency_limit=1, latency=0.2, retry_after=3)
     with running_fake_server(platform) as server:
-        import concurrent.futures
 
         def call(key: str) -> httpx.Response:
             return httpx.post(
@@ -261,3 +265,39 @@ def test_pytest_plugin_fixture_as_a_service_would_use_it(pytester: pytest.Pytest
     )
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
     result.assert_outcomes(passed=1)
+
+
+def test_settings_set_on_the_fixture_reach_the_platform(fake_images_api: FakeImagesAPI) -> None:
+    fake_images_api.balance_exhausted = True
+    with pytest.raises(InsufficientBalanceError):
+        ImagesClient(api_key="k").generate("a cat")
+    assert fake_images_api.platform.balance_exhausted is True
+    fake_images_api.balance_exhausted = False
+    fake_images_api.content_filter_words = ("tabby",)
+    with pytest.raises(ContentFilterError):
+        ImagesClient(api_key="k").generate("a tabby cat")
+    assert fake_images_api.received == 2
+
+
+def test_fake_server_reports_what_it_served_when_stopped() -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "zhipu_images", "fake-server", "--port", "0", "--latency", "0.05"],
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stderr is not None
+    url = process.stderr.readline().strip().removeprefix("fake platform on ")
+    with concurrent.futures.ThreadPoolExecutor(3) as pool:
+        statuses = list(pool.map(lambda i: _post_generation(url, f"cat {i}"), range(6)))
+    process.send_signal(signal.SIGINT)
+    report = process.communicate(timeout=10)[1]
+    assert statuses == [200] * 6
+    assert "served 6 generation requests" in report
+    in_flight = re.search(r"at most (\d+) in flight", report)
+    assert in_flight is not None
+    assert 1 <= int(in_flight[1]) <= 3  # never more than the three workers sending
+
+
+def _post_generation(url: str, prompt: str) -> int:
+    body = {"model": "glm-image", "prompt": prompt}
+    return httpx.post(f"{url}{ZHIPU}", json=body, headers=AUTH, timeout=10).status_code

@@ -332,6 +332,10 @@ def fake_server(
         pass
     finally:
         server.server_close()
+        click.echo(
+            f"served {platform.received} generation requests; at most {platform.max_in_flight} in flight at once",
+            err=True,
+        )
 
 
 def main() -> None:

@@ -47,6 +47,19 @@ FAULTS: tuple[Fault, ...] = (
     "content_filter",
 )
 
+#: The platform's settings, changeable at any time (also through FakeImagesAPI).
+SETTINGS = frozenset(
+    {
+        "api_key",
+        "content_filter_words",
+        "concurrency_limit",
+        "retry_after",
+        "latency",
+        "balance_exhausted",
+        "overloaded",
+    }
+)
+
 #: The platform's messages, as it words them.
 _MESSAGES = {
     "1001": "Header中未收到Authorization参数，无法进行身份验证。",
@@ -161,6 +174,8 @@ class FakePlatform:
         self._ids = 0
         #: the most generation requests ever in flight at once, over all keys
         self.max_in_flight = 0
+        #: generation requests received since creation or ``reset`` (``requests`` keeps only the last ones)
+        self.received = 0
 
     # --- scripting and inspection -------------------------------------------------
 
@@ -187,6 +202,7 @@ class FakePlatform:
             self._faults.clear()
             self._records.clear()
             self.max_in_flight = 0
+            self.received = 0
 
     # --- the behaviour ------------------------------------------------------------
 
@@ -204,6 +220,7 @@ class FakePlatform:
         body = _json_or_none(request.body)
         reply = self._generate(provider, request, body)
         with self._lock:
+            self.received += 1
             self._records.append(
                 RecordedRequest(
                     method=request.method,

@@ -10,7 +10,7 @@ from typing import Any, Self
 import httpx
 import respx
 
-from ._platform import FakePlatform, FakeReply, RecordedRequest
+from ._platform import SETTINGS, FakePlatform, FakeReply, RecordedRequest
 from ._transport import fake_request, httpx_response
 
 
@@ -36,8 +36,15 @@ class FakeImagesAPI:
         return self.platform.requests
 
     def __getattr__(self, name: str) -> Any:
-        # fail_next, latency, concurrency_limit, ...: the platform's scripting surface
+        # fail_next, max_in_flight, latency, ...: the platform's scripting surface
         return getattr(self.platform, name)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        # `fake.latency = 0.5` must change the platform, not shadow it on this wrapper.
+        if name in SETTINGS:
+            setattr(self.platform, name, value)
+        else:
+            super().__setattr__(name, value)
 
     def _answer(self, request: httpx.Request) -> Any:
         reply = self.platform.handle(fake_request(request, request.read()))
