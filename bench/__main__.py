@@ -34,7 +34,8 @@ def main() -> int:
     print("per-request overhead ...", file=sys.stderr)
     with canned_server() as url:
         per_request = overhead.run(url, rounds=rounds, calls=calls)
-        size, rss = startup.download_rss_growth_mb(url, runs=3)
+        size, rss = startup.download_rss_growth_mb(url, runs=3, mode="stream")
+        _, in_memory = startup.download_rss_growth_mb(url, runs=3, mode="memory")
     for mode, measured in per_request.items():
         for name, m in sorted(measured.items(), key=lambda kv: kv[1].cpu_ratio):
             target = ""
@@ -86,9 +87,9 @@ def main() -> int:
         rows.append((f"validate_request: {name}", f"{us:.1f} us", "", f"< 20 us: {verdict(us < 20)}"))
     rows.append(
         (
-            f"download {size / 2**20:.0f} MiB image",
+            f"download {size / 2**20:.0f} MiB image (streamed to disk)",
             f"+{rss:.1f} MiB peak RSS",
-            "",
+            f"control, read into memory: +{in_memory:.0f} MiB",
             f"< 16 MiB: {verdict(rss < 16)}",
         )
     )
