@@ -9,19 +9,34 @@ import sys
 import time
 from pathlib import Path
 
-IMPORT_PROBE = "import time; t = time.perf_counter(); import {module}; print(time.perf_counter() - t)"
+IMPORT_PROBE = "import time; t = time.perf_counter(); {code}; print(time.perf_counter() - t)"
+#: what each row imports; "first request ready" also loads what the first generate() loads
+IMPORTS = {
+    "httpx": "import httpx",
+    "zhipu_images": "import zhipu_images",
+    "zhipu_images, first request ready": "import zhipu_images, zhipu_images._wire",
+    "openai": "import openai",
+    "zai": "import zai",
+}
 
 
-def import_times(modules: list[str], runs: int) -> dict[str, float]:
-    """Median milliseconds to import each module in a fresh interpreter, runs interleaved."""
-    samples: dict[str, list[float]] = {module: [] for module in modules}
+def import_times(runs: int) -> dict[str, tuple[float, float, tuple[float, float]]]:
+    """name -> (median ms, median ratio to httpx imported in the same round, IQR of that ratio).
+
+    Each round imports every row once in a fresh interpreter, in random order.
+    """
+    samples: dict[str, list[float]] = {name: [] for name in IMPORTS}
     for _ in range(runs):
-        for module in random.sample(modules, len(modules)):
-            out = subprocess.run(
-                [sys.executable, "-c", IMPORT_PROBE.format(module=module)], capture_output=True, text=True, check=True
-            )
-            samples[module].append(float(out.stdout) * 1000)
-    return {module: statistics.median(values) for module, values in samples.items()}
+        for name in random.sample(list(IMPORTS), len(IMPORTS)):
+            probe = IMPORT_PROBE.format(code=IMPORTS[name])
+            out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+            samples[name].append(float(out.stdout) * 1000)
+    results = {}
+    for name, values in samples.items():
+        ratios = [v / b for v, b in zip(values, samples["httpx"], strict=True)]
+        low, middle, high = statistics.quantiles(ratios, n=4) if runs > 1 else (ratios[0],) * 3
+        results[name] = (statistics.median(values), middle, (low, high))
+    return results
 
 
 def fake_server_start_ms(runs: int) -> float:

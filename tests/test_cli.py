@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import signal
 import subprocess
 import sys
@@ -308,3 +309,16 @@ def test_python_dash_m_and_console_script_agree() -> None:
     assert module.stdout.replace("python -m zhipu_images", "zhipu-images") == console.stdout
     for command in ("generate", "batch", "models", "check", "fake-server"):
         assert command in console.stdout
+
+
+def test_batch_progress_bar_shows_done_failed_rate_and_eta(tmp_path: Path, clean_env: pytest.MonkeyPatch) -> None:
+    prompts = tmp_path / "prompts.txt"
+    prompts.write_text("a cat\n违禁 words\na dog\n")
+    result = run("batch", str(prompts), "--out", str(tmp_path / "out"), "--fake", "--progress")
+    assert result.exit_code == 1  # the content-filtered prompt failed
+    bar = result.stderr.replace("\r", "\n")
+    assert "batch: 100%" in bar
+    assert "3/3" in bar
+    assert "done=2, failed=1" in bar
+    assert "item/s" in bar  # rate; the ETA field is the `<...` after the elapsed time
+    assert re.search(r"\[\d\d:\d\d<\d\d:\d\d", bar)

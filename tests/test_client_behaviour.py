@@ -314,7 +314,11 @@ class _BrokenStream(httpx.SyncByteStream, httpx.AsyncByteStream):
 
 @pytest.mark.parametrize(
     ("failure", "expected"),
-    [(httpx.ReadError("connection reset"), DownloadError), (KeyboardInterrupt(), KeyboardInterrupt)],
+    [
+        (httpx.ReadError("connection reset"), DownloadError),
+        (httpx.DecodingError("corrupt gzip body"), DownloadError),
+        (KeyboardInterrupt(), KeyboardInterrupt),
+    ],
 )
 def test_interrupted_download_leaves_no_partial_file(
     driver: Driver, tmp_path: Path, failure: BaseException, expected: type[BaseException]

@@ -215,13 +215,15 @@ def test_each_retry_is_logged_with_code_and_wait(
         (httpx.RemoteProtocolError("Server disconnected without sending a response."), APIConnectionError, True),
         (httpx.ReadTimeout("slow answer"), APITimeoutError, False),
         (httpx.ReadError("reset mid-answer"), APIConnectionError, False),
+        (httpx.DecodingError("corrupt gzip body"), APIConnectionError, False),
+        (httpx.TooManyRedirects("redirect loop"), APIConnectionError, False),
     ],
 )
 def test_transport_failures(
     driver: Driver,
     api: respx.Route,
     waits: list[float],
-    failure: httpx.TransportError,
+    failure: httpx.RequestError,
     expected: type[ImagesError],
     retried: bool,
 ) -> None:

@@ -95,7 +95,7 @@ class AsyncImagesClient(_ClientBase):
     async def _post(self, url: str, body: dict[str, Any]) -> httpx.Response:
         try:
             return await self._http.post(url, json=body, headers=self._headers)
-        except httpx.TransportError as error:
+        except httpx.RequestError as error:
             raise transport_error(error) from error
 
     async def download(
@@ -117,7 +117,7 @@ class AsyncImagesClient(_ClientBase):
                 async for chunk in response.aiter_bytes(CHUNK_SIZE):
                     target.write(chunk)
             return target.commit()
-        except httpx.TransportError as error:
+        except httpx.RequestError as error:
             target.abort()
             raise exc.DownloadError(f"download failed: {type(error).__name__}") from error
         except BaseException:

@@ -4,8 +4,8 @@
 ``AsyncImagesClient`` (``_async_client.py``), so the two cannot drift apart;
 each adds only its own loop (threads or tasks).
 
-Requests are built with the generated models (``_wire``) and sent with the
-client's own httpx client; responses are read by ``_responses``, which is
+Requests are built with the generated models (``_wire``, loaded by the first
+request) and sent with the client's own httpx client; responses are read by ``_responses``, which is
 tolerant where the generated parsers raise (generated/README.md).
 """
 
@@ -28,7 +28,6 @@ from ._responses import error_from_response, result_from_response
 from ._results import GeneratedImage, ImagesResult
 from ._retry import RetryPolicy, transport_error
 from ._validation import ImageRequest, validate_request
-from ._wire import request_body
 
 if TYPE_CHECKING:
     from ._download import AtomicImageFile
@@ -73,6 +72,10 @@ class _ClientBase:
         )
 
     def _prepare(self, prompt: str, model: str, params: dict[str, Any]) -> tuple[ImageRequest, str, dict[str, Any]]:
+        # The generated client is loaded by the first request, not by `import zhipu_images`:
+        # services import this at start-up, and ~25 ms of it is the generated models.
+        from ._wire import request_body
+
         request = validate_request(model, prompt, **params)
         url = self._endpoints.url_for(request.rules.provider, request.model)
         return request, url, request_body(request)
@@ -203,7 +206,7 @@ class ImagesClient(_ClientBase):
     def _post(self, url: str, body: dict[str, Any]) -> httpx.Response:
         try:
             return self._http.post(url, json=body, headers=self._headers)
-        except httpx.TransportError as error:
+        except httpx.RequestError as error:
             raise transport_error(error) from error
 
     def download(
@@ -225,7 +228,7 @@ class ImagesClient(_ClientBase):
                 for chunk in response.iter_bytes(CHUNK_SIZE):
                     target.write(chunk)
             return target.commit()
-        except httpx.TransportError as error:
+        except httpx.RequestError as error:
             target.abort()
             raise exc.DownloadError(f"download failed: {type(error).__name__}") from error
         except BaseException:

@@ -61,11 +61,18 @@ class RetryPolicy:
         return wait
 
 
-def transport_error(error: httpx.TransportError) -> exc.APIConnectionError:
-    """The library's error for an httpx transport failure; ``retryable`` says whether resending is safe."""
+def transport_error(error: httpx.RequestError) -> exc.APIConnectionError:
+    """The library's error for an httpx failure; ``retryable`` says whether resending is safe.
+
+    Besides transport failures this covers an answer httpx could not decode (a
+    corrupt compressed body) and endless redirects: no usable answer reached us,
+    and resending is not known to help, so those are not retried.
+    """
     if isinstance(error, httpx.TimeoutException):
         failure: exc.APIConnectionError = exc.APITimeoutError(f"no answer in time ({type(error).__name__})")
-    else:
+    elif isinstance(error, httpx.TransportError):
         failure = exc.APIConnectionError(f"connection failed: {type(error).__name__}")
+    else:
+        failure = exc.APIConnectionError(f"the answer could not be read: {type(error).__name__}")
     failure.retryable = isinstance(error, _SAFE_TRANSPORT_ERRORS)
     return failure
