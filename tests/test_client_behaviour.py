@@ -174,6 +174,7 @@ def test_responses_are_read_tolerantly(driver: Driver) -> None:
     role, level = result.content_filter[0]
     assert (role, level) == ("moderator", 2)
     assert result.created == 1700000000
+    assert dict(result.extra) == {"new_top_level_field": True}
 
 
 def test_n_zhipu_images_are_n_requests_merged(driver: Driver) -> None:

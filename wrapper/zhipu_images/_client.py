@@ -114,6 +114,7 @@ def merge(outcomes: Sequence[ImagesResult | BaseException], request: ImageReques
         content_filter=tuple(note for r in results for note in r.content_filter),
         request=request,
         request_ids=tuple(rid for r in results for rid in r.request_ids),
+        extra=results[0].extra if results else {},
     )
     for outcome in outcomes:
         if isinstance(outcome, BaseException):

@@ -168,10 +168,12 @@ def result_from_response(response: httpx.Response, request: ImageRequest) -> Ima
         content_filter=_content_filter(body.get("content_filter")),
         request=request,
         request_ids=tuple(filter(None, [_request_id(response, body)])),
+        extra={k: v for k, v in body.items() if k not in _RESULT_FIELDS},
     )
 
 
 _IMAGE_FIELDS = ("url", "b64_json", "revised_prompt")
+_RESULT_FIELDS = ("created", "data", "content_filter")
 
 
 def _image(item: Any, unexpected: Any) -> GeneratedImage:

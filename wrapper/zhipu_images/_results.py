@@ -40,3 +40,5 @@ class ImagesResult:
     #: the normalized request that was sent
     request: ImageRequest
     request_ids: tuple[str, ...] = ()
+    #: top-level fields the platform sent that this version does not know (from the first response)
+    extra: Mapping[str, Any] = field(factory=dict, repr=False)
