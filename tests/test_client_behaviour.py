@@ -424,6 +424,17 @@ def test_the_key_never_appears_in_reprs_errors_or_logs(caplog: pytest.LogCapture
     assert not [text for text in seen if KEY in text]
 
 
+def test_an_error_inside_a_200_is_redacted_too(driver: Driver) -> None:
+    echoing = {"error": {"code": "1002", "message": f"Authorization Token非法: {KEY}"}}
+    keyed = type(driver)(api_key=KEY, max_retries=0)
+    with respx.mock() as mock:
+        mock.post(URL).respond(200, json=echoing)
+        with pytest.raises(ImagesError) as info:
+            keyed.generate("a cat")
+    assert "Authorization Token非法: ***" in str(info.value)
+    assert not [text for text in _texts(info.value) if KEY in text]
+
+
 def test_recorded_requests_never_keep_the_authorization_header() -> None:
     with FakeImagesAPI() as fake:
         ImagesClient(api_key=KEY).generate("a cat")

@@ -100,9 +100,10 @@ class _ClientBase:
         return checked_url(image.url), AtomicImageFile(dest, stem, cap)
 
     def _read(self, response: httpx.Response, request: ImageRequest) -> ImagesResult:
+        key = self._endpoints.api_key
         if response.status_code == 200:
-            return result_from_response(response, request)
-        raise error_from_response(response, redact=self._endpoints.api_key)
+            return result_from_response(response, request, redact=key)
+        raise error_from_response(response, redact=key)
 
 
 def merge(outcomes: Sequence[ImagesResult | BaseException], request: ImageRequest) -> ImagesResult:

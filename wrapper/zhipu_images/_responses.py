@@ -140,8 +140,11 @@ def error_from_response(response: httpx.Response, redact: str | None = None) -> 
     return error
 
 
-def result_from_response(response: httpx.Response, request: ImageRequest) -> ImagesResult:
-    """The result of a 200 response, or ``UnexpectedResponseError`` if it breaks the contract."""
+def result_from_response(response: httpx.Response, request: ImageRequest, redact: str | None = None) -> ImagesResult:
+    """The result of a 200 response, or ``UnexpectedResponseError`` if it breaks the contract.
+
+    ``redact`` (the API key) is removed from any error message built here, as in ``error_from_response``.
+    """
 
     def unexpected(why: str) -> exc.UnexpectedResponseError:
         return exc.UnexpectedResponseError(
@@ -158,7 +161,7 @@ def result_from_response(response: httpx.Response, request: ImageRequest) -> Ima
     data = body.get("data")
     if not isinstance(data, list) or not data:
         if isinstance(body.get("error"), dict):
-            raise error_from_response(response)
+            raise error_from_response(response, redact=redact)
         raise unexpected("has no images in `data`")
     images = tuple(_image(item, unexpected) for item in data)
     created = body.get("created")
