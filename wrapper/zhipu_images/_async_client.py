@@ -12,7 +12,7 @@ from typing import Any, Self
 import httpx
 
 from . import _exceptions as exc
-from ._client import CHUNK_SIZE, DEFAULT_MAX_BYTES, DEFAULT_TIMEOUT, _ClientBase, check_download_status, merge
+from ._client import CHUNK_SIZE, DEFAULT_MAX_BYTES, DEFAULT_TIMEOUT, _ClientBase, merge
 from ._results import GeneratedImage, ImagesResult
 from ._retry import transport_error
 from ._validation import ImageRequest
@@ -113,7 +113,7 @@ class AsyncImagesClient(_ClientBase):
         url, target = started
         try:
             async with self._http.stream("GET", url, follow_redirects=True) as response:
-                check_download_status(response)
+                target.check_status(response.status_code)
                 async for chunk in response.aiter_bytes(CHUNK_SIZE):
                     target.write(chunk)
             return target.commit()

@@ -89,7 +89,7 @@ class _ClientBase:
     ) -> Path | tuple[str, AtomicImageFile]:
         """Everything before the network: a b64 image is saved at once; a URL is checked and a target opened."""
         # Imported on first download: generate() alone never needs it.
-        from ._download import AtomicImageFile, checked_stem, checked_url, decode_b64
+        from ._download import AtomicImageFile, checked_stem, checked_url, decode_b64, save_bytes
 
         cap = max_bytes or self.max_download_bytes
         stem = checked_stem(filename, image)
@@ -226,7 +226,7 @@ class ImagesClient(_ClientBase):
         url, target = started
         try:
             with self._http.stream("GET", url, follow_redirects=True) as response:
-                check_download_status(response)
+                target.check_status(response.status_code)
                 for chunk in response.iter_bytes(CHUNK_SIZE):
                     target.write(chunk)
             return target.commit()
@@ -248,23 +248,6 @@ class ImagesClient(_ClientBase):
         self, kind: type[BaseException] | None, value: BaseException | None, traceback: TracebackType | None
     ) -> None:
         self.close()
-
-
-def check_download_status(response: httpx.Response) -> None:
-    if response.status_code != 200:
-        raise exc.DownloadError(f"the image URL answered HTTP {response.status_code}")
-
-
-def save_bytes(data: bytes, dest: str | os.PathLike[str], stem: str, cap: int) -> Path:
-    from ._download import AtomicImageFile
-
-    target = AtomicImageFile(dest, stem, cap)
-    try:
-        target.write(data)
-        return target.commit()
-    except BaseException:
-        target.abort()
-        raise
 
 
 __all__ = ["ImagesClient"]

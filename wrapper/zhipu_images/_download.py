@@ -97,6 +97,10 @@ class AtomicImageFile:
         if self.extension is None:
             raise DownloadError(f"the content is not an image (starts with {self.head[:8]!r})")
 
+    def check_status(self, status_code: int) -> None:
+        if status_code != 200:
+            raise DownloadError(f"the image URL answered HTTP {status_code}")
+
     def commit(self) -> Path:
         if self.extension is None:
             self._check_head()
@@ -118,3 +122,14 @@ def decode_b64(image: GeneratedImage, max_bytes: int) -> bytes:
         return base64.b64decode(image.b64_json, validate=True)
     except (binascii.Error, ValueError) as error:
         raise DownloadError("the image's b64_json is not valid base64") from error
+
+
+def save_bytes(data: bytes, dest: str | os.PathLike[str], stem: str, cap: int) -> Path:
+    """Save an inline (b64) image with the same checks and atomic rename as a streamed one."""
+    target = AtomicImageFile(dest, stem, cap)
+    try:
+        target.write(data)
+        return target.commit()
+    except BaseException:
+        target.abort()
+        raise

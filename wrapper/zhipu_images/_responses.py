@@ -86,23 +86,12 @@ def _request_id(response: httpx.Response, body: Any) -> str | None:
     return None
 
 
-def _json(response: httpx.Response) -> Any:
-    try:
-        return json.loads(response.content)
-    except ValueError as error:
-        raise _NotJSON from error
-
-
-class _NotJSON(Exception):
-    pass
-
-
 def error_from_response(response: httpx.Response, redact: str | None = None) -> exc.APIError:
     """The typed error for a non-success response. The business code decides; the status is the fallback."""
     status = response.status_code
     try:
-        body = _json(response)
-    except _NotJSON as not_json:
+        body = json.loads(response.content)
+    except ValueError as not_json:  # JSONDecodeError, or bytes that are not text
         content_type = response.headers.get("content-type", "no content type")
         cls = exc.ServerError if status >= 500 else _STATUS_CLASSES.get(status, exc.UnexpectedResponseError)
         error = cls(
@@ -111,7 +100,7 @@ def error_from_response(response: httpx.Response, redact: str | None = None) -> 
             request_id=_request_id(response, None),
             retry_after=parse_retry_after(response.headers),
         )
-        error.__cause__ = not_json.__cause__
+        error.__cause__ = not_json
         return error
     detail = body.get("error") if isinstance(body, dict) else None
     code = message = None
@@ -153,9 +142,9 @@ def result_from_response(response: httpx.Response, request: ImageRequest, redact
 
     body: Any = None
     try:
-        body = _json(response)
-    except _NotJSON as not_json:
-        raise unexpected("is not JSON") from not_json.__cause__
+        body = json.loads(response.content)
+    except ValueError as not_json:
+        raise unexpected("is not JSON") from not_json
     if not isinstance(body, dict):
         raise unexpected(f"is a JSON {type(body).__name__}, not an object")
     data = body.get("data")

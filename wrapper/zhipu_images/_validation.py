@@ -87,13 +87,11 @@ def validate_request(
         model=rules.name,
         prompt=_prompt(rules, prompt),
         size=_size(rules, size),
-        quality=_choice(rules, "quality", quality, rules.qualities, rules.default_quality),
+        quality=_choice(rules, "quality", quality, rules.default_quality),
         n=_n(rules, n),
-        style=_choice(rules, "style", style, rules.styles, rules.default_style),
-        response_format=(
-            _choice(rules, "response_format", response_format, RESPONSE_FORMATS, DEFAULT_RESPONSE_FORMAT)
-            if rules.provider == "openai"
-            else None
+        style=_choice(rules, "style", style, rules.default_style),
+        response_format=_choice(
+            rules, "response_format", response_format, DEFAULT_RESPONSE_FORMAT if rules.provider == "openai" else None
         ),
         user_id=_user_id(rules, user_id),
         watermark_enabled=_watermark(watermark_enabled),
@@ -192,9 +190,10 @@ def _size_violation(rules: ModelRules, width: int, height: int) -> tuple[str, st
     return "max_pixels", f"{width * height} pixels is over the limit of 2^{exponent} = {custom.max_pixels}"
 
 
-def _choice(rules: ModelRules, field: str, value: object, allowed: tuple[str, ...], default: str | None) -> str | None:
+def _choice(rules: ModelRules, field: str, value: object, default: str | None) -> str | None:
     if value is None:
         return default
+    allowed = _allowed(rules, field)
     if isinstance(value, str) and value in allowed:
         return value
     supporting = [m.name for m in MODELS.values() if value in _allowed(m, field)] if isinstance(value, str) else []

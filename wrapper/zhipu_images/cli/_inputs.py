@@ -75,9 +75,7 @@ def read_items(path: Path, defaults: dict[str, Any]) -> list[BatchItem]:
                 problems.append((number, f"not valid JSON ({error.msg})"))
                 continue
             if not isinstance(record, dict) or "prompt" not in record:
-                problems.append(
-                    (number, 'expected an object with a "prompt", e.g. {"prompt": "a cat", "size": "1024x1024"}')
-                )
+                problems.append((number, f'expected an object with a "prompt", e.g. {EXAMPLE_LINE}'))
                 continue
             unknown = sorted(set(record) - {"prompt", *ITEM_PARAMETERS})
             if unknown:
