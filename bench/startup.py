@@ -7,7 +7,8 @@ import statistics
 import subprocess
 import sys
 import time
-from pathlib import Path
+
+from bench._runner import per_call_us, start_fake_server
 
 IMPORT_PROBE = "import time; t = time.perf_counter(); {code}; print(time.perf_counter() - t)"
 #: what each row imports; "first request ready" also loads what the first generate() loads
@@ -43,14 +44,11 @@ def fake_server_start_ms(runs: int) -> float:
     """Median milliseconds from launching `zhipu-images fake-server` to its first answered request."""
     import httpx
 
-    script = Path(sys.executable).with_name("zhipu-images")
     samples = []
     for _ in range(runs):
         start = time.perf_counter()
-        process = subprocess.Popen([str(script), "fake-server", "--port", "0"], stderr=subprocess.PIPE, text=True)
+        process, url = start_fake_server()
         try:
-            assert process.stderr is not None
-            url = process.stderr.readline().strip().removeprefix("fake platform on ")
             httpx.post(f"{url}/api/paas/v4/images/generations", json={}, headers={"Authorization": "Bearer k"})
             samples.append((time.perf_counter() - start) * 1000)
         finally:
@@ -124,11 +122,6 @@ def validation_us(calls: int, runs: int) -> dict[str, float]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for name, case in cases.items():
-            samples = []
-            for _ in range(runs):
-                start = time.perf_counter()
-                for _ in range(calls):
-                    case()
-                samples.append((time.perf_counter() - start) / calls * 1e6)
-            results[name] = statistics.median(samples)
+            measure = per_call_us(case, calls)
+            results[name] = statistics.median(measure()[0] for _ in range(runs))
     return results

@@ -10,17 +10,13 @@ from __future__ import annotations
 import asyncio
 import re
 import signal
-import subprocess
-import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import httpx
 
+from bench._runner import start_fake_server
 from zhipu_images import AsyncImagesClient, ImagesClient
-
-CLI = str(Path(sys.executable).with_name("zhipu-images"))
 
 
 async def _run_async(base: str, prompts: int, cap: int) -> None:
@@ -55,11 +51,7 @@ def run(prompts: int, latency: float, cap: int) -> dict[str, dict[str, float]]:
     ideal = prompts / cap * latency
     results = {}
     for mode in ("raw httpx (async)", "async", "sync"):
-        server = subprocess.Popen(
-            [CLI, "fake-server", "--port", "0", "--latency", str(latency)], stderr=subprocess.PIPE, text=True
-        )
-        assert server.stderr is not None
-        url = server.stderr.readline().strip().removeprefix("fake platform on ")
+        server, url = start_fake_server("--latency", str(latency))
         base = f"{url}/api/paas/v4"
         start = time.perf_counter()
         if mode == "async":
