@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -96,11 +97,43 @@ def test_openai_models_need_an_openai_endpoint_and_nothing_is_sent(clean_env: py
 
 
 @pytest.mark.parametrize(
-    "bad", [{"max_concurrency": 0}, {"max_concurrency": "V9"}, {"max_retries": -1}, {"base_url": "ftp://x"}]
+    "bad",
+    [
+        {"max_concurrency": 0},
+        {"max_concurrency": "V9"},
+        {"max_concurrency": 2.5},
+        {"max_retries": -1},
+        {"max_retries": True},
+        {"base_url": "ftp://x"},
+        {"timeout": 0},
+        {"timeout": "60"},
+        {"max_download_bytes": 0},
+        {"max_download_bytes": "1MB"},
+    ],
 )
-def test_bad_options_are_configuration_errors(bad: dict[str, Any]) -> None:
-    with pytest.raises(ConfigurationError):
-        ImagesClient(api_key="k", **bad)
+@pytest.mark.parametrize("client_class", [ImagesClient, AsyncImagesClient])
+def test_bad_options_are_configuration_errors_naming_the_option(
+    client_class: type[ImagesClient | AsyncImagesClient], bad: dict[str, Any]
+) -> None:
+    [(option, value)] = bad.items()
+    with pytest.raises(ConfigurationError, match=f"^{option}: .*{re.escape(repr(value))}"):
+        client_class(api_key="k", **bad)
+
+
+def test_timeout_is_seconds_none_or_an_httpx_timeout() -> None:
+    assert ImagesClient(api_key="k", timeout=5)._http.timeout == httpx.Timeout(5.0, connect=5.0)
+    assert ImagesClient(api_key="k", timeout=None)._http.timeout.read is None
+    custom = httpx.Timeout(3.0, read=90.0)
+    assert ImagesClient(api_key="k", timeout=custom)._http.timeout == custom
+
+
+def test_a_bad_download_cap_is_refused_before_anything_is_fetched(driver: Driver, tmp_path: Path) -> None:
+    with respx.mock(assert_all_called=False) as mock:
+        route = mock.get("https://cdn.test/x.png").respond(200, content=make_png(8, 8, "x"))
+        with pytest.raises(ConfigurationError, match="max_bytes: must be an integer >= 1, got 0"):
+            driver.download(GeneratedImage(url="https://cdn.test/x.png"), tmp_path, max_bytes=0)
+    assert not route.called
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_tiers_are_presets() -> None:

@@ -30,7 +30,7 @@ class AsyncImagesClient(_ClientBase):
         *,
         base_url: str | None = None,
         openai_base_url: str | None = None,
-        timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
+        timeout: float | httpx.Timeout | None = DEFAULT_TIMEOUT,
         max_retries: int = 2,
         max_concurrency: int | str | None = None,
         http_client: httpx.AsyncClient | None = None,

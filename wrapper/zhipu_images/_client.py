@@ -24,6 +24,7 @@ import httpx
 from . import _exceptions as exc
 from ._config import Endpoints, resolve_endpoints
 from ._limits import resolve_concurrency
+from ._options import checked_int, checked_timeout
 from ._responses import error_from_response, result_from_response
 from ._results import GeneratedImage, ImagesResult
 from ._retry import RetryPolicy, transport_error
@@ -47,19 +48,17 @@ class _ClientBase:
         api_key: str | None,
         base_url: str | None,
         openai_base_url: str | None,
-        timeout: float | httpx.Timeout,
+        timeout: float | httpx.Timeout | None,
         max_retries: int,
         max_concurrency: int | str | None,
         max_download_bytes: int,
     ) -> None:
         self._endpoints: Endpoints = resolve_endpoints(api_key, base_url, openai_base_url)
         self._headers = {"Authorization": f"Bearer {self._endpoints.api_key}"}
-        if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
-            raise exc.ConfigurationError(f"max_retries: must be a non-negative integer, got {max_retries!r}")
-        self._retry = RetryPolicy(max_retries=max_retries)
+        self._retry = RetryPolicy(max_retries=checked_int("max_retries", max_retries, minimum=0))
         self.max_concurrency = resolve_concurrency(max_concurrency)
-        self.max_download_bytes = max_download_bytes
-        self._timeout = timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout, connect=10.0)
+        self.max_download_bytes = checked_int("max_download_bytes", max_download_bytes, minimum=1)
+        self._timeout = checked_timeout(timeout)
         self._limits = httpx.Limits(max_connections=max(100, self.max_concurrency or 0), max_keepalive_connections=20)
 
     @property
@@ -91,7 +90,7 @@ class _ClientBase:
         # Imported on first download: generate() alone never needs it.
         from ._download import AtomicImageFile, checked_stem, checked_url, decode_b64, save_bytes
 
-        cap = max_bytes or self.max_download_bytes
+        cap = self.max_download_bytes if max_bytes is None else checked_int("max_bytes", max_bytes, minimum=1)
         stem = checked_stem(filename, image)
         if image.b64_json is not None:
             return save_bytes(decode_b64(image, cap), dest, stem, cap)
@@ -138,7 +137,7 @@ class ImagesClient(_ClientBase):
         *,
         base_url: str | None = None,
         openai_base_url: str | None = None,
-        timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
+        timeout: float | httpx.Timeout | None = DEFAULT_TIMEOUT,
         max_retries: int = 2,
         max_concurrency: int | str | None = None,
         http_client: httpx.Client | None = None,

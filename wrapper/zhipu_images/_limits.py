@@ -5,6 +5,7 @@ from __future__ import annotations
 from types import MappingProxyType
 
 from ._exceptions import ConfigurationError
+from ._options import checked_int
 
 #: Simultaneous requests per account tier, from the platform's docs (seed 003).
 TIERS: MappingProxyType[str, int] = MappingProxyType({"V0": 5, "V1": 10, "V2": 15, "V3": 20})
@@ -21,6 +22,4 @@ def resolve_concurrency(value: int | str | None) -> int | None:
                 f"max_concurrency: unknown tier {value!r}; use one of {', '.join(TIERS)} or an integer"
             )
         return tier
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ConfigurationError(f"max_concurrency: must be a positive integer or a tier name, got {value!r}")
-    return value
+    return checked_int("max_concurrency", value, minimum=1)
