@@ -124,6 +124,16 @@ def test_zhipu_success_serves_a_png_of_exactly_the_requested_size(send: tuple[Fa
     assert png_size(image.content) == (1728, 960)
 
 
+def test_expired_image_urls_answer_404_and_generation_still_works(send: tuple[FakePlatform, Send]) -> None:
+    platform, request = send
+    response = request("POST", ZHIPU, json={"model": "cogview-4", "prompt": "猫"}, headers=AUTH)
+    path = httpx.URL(response.json()["data"][0]["url"]).path
+    assert request("GET", path).status_code == 200
+    platform.image_urls_expired = True
+    assert request("GET", path).status_code == 404
+    assert request("POST", ZHIPU, json={"model": "cogview-4", "prompt": "猫"}, headers=AUTH).status_code == 200
+
+
 def test_openai_success_shapes(send: tuple[FakePlatform, Send]) -> None:
     _, request = send
     many = request("POST", OPENAI, json={"model": "dall-e-2", "prompt": "p", "n": 3, "size": "256x256"}, headers=AUTH)

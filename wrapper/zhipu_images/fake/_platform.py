@@ -34,7 +34,9 @@ from ._png import make_png
 ZHIPU_PATH = "/api/paas/v4/images/generations"
 OPENAI_PATH = "/v1/images/generations"
 FILES_PREFIX = "/files/"
-_FILE = re.compile(r"/files/([0-9a-f]{16})-([0-9]{1,5})x([0-9]{1,5})\.png")
+#: ``/files/<request id>/<seed>-<W>x<H>.png``: the pixels follow the prompt (seed), and the request id
+#: makes each generation's URL unique, as the platform's are (n requests for one prompt: n files).
+_FILE = re.compile(r"/files/fake-[0-9]{1,12}/([0-9a-f]{16})-([0-9]{1,5})x([0-9]{1,5})\.png")
 
 Fault = Literal["rate_limit", "overloaded", "no_balance", "server_error", "unavailable", "drop", "content_filter"]
 FAULTS: tuple[Fault, ...] = (
@@ -57,6 +59,7 @@ SETTINGS = frozenset(
         "latency",
         "balance_exhausted",
         "overloaded",
+        "image_urls_expired",
     }
 )
 
@@ -145,7 +148,8 @@ class FakePlatform:
     ``api_key`` (None: any Bearer token is accepted), ``content_filter_words``,
     ``concurrency_limit`` (per key, like the account tiers), ``retry_after``,
     ``latency`` (seconds, or a ``(low, high)`` range), ``balance_exhausted``,
-    ``overloaded``. ``fail_next`` scripts faults for the next requests.
+    ``overloaded``, ``image_urls_expired`` (the image files answer 404, as the
+    platform's do after 30 days). ``fail_next`` scripts faults for the next requests.
     """
 
     def __init__(
@@ -158,6 +162,7 @@ class FakePlatform:
         latency: float | tuple[float, float] = 0.0,
         balance_exhausted: bool = False,
         overloaded: bool = False,
+        image_urls_expired: bool = False,
         record_limit: int = 1000,
     ) -> None:
         self.api_key = api_key
@@ -167,6 +172,7 @@ class FakePlatform:
         self.latency = latency
         self.balance_exhausted = balance_exhausted
         self.overloaded = overloaded
+        self.image_urls_expired = image_urls_expired
         self._lock = threading.Lock()
         self._faults: collections.deque[Fault] = collections.deque()
         self._in_flight: collections.Counter[str] = collections.Counter()
@@ -344,7 +350,7 @@ class FakePlatform:
             if images["b64"]:
                 item = {"b64_json": base64.b64encode(make_png(width, height, item_seed)).decode()}
             else:
-                item = {"url": f"{origin}{FILES_PREFIX}{item_seed}-{width}x{height}.png"}
+                item = {"url": f"{origin}{FILES_PREFIX}{request_id}/{item_seed}-{width}x{height}.png"}
             if images["revised"]:
                 item["revised_prompt"] = prompt
             data.append(item)
@@ -359,7 +365,7 @@ class FakePlatform:
 
     def _file(self, path: str) -> FakeReply:
         match = _FILE.fullmatch(path)
-        if not match or int(match[2]) * int(match[3]) > 2**22:
+        if not match or int(match[2]) * int(match[3]) > 2**22 or self.image_urls_expired:
             return self._error("zhipu", "1222", f"GET {path}: no such image")
         png = make_png(int(match[2]), int(match[3]), match[1])
         return FakeReply(status=200, body=png, headers={"content-type": "image/png"})
