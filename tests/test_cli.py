@@ -105,6 +105,58 @@ def test_key_file_and_base_url_reach_a_real_server_and_the_key_is_never_printed(
     assert KEY not in ok.output + denied.output
 
 
+def against(server: FakeServer, out: Path) -> list[str]:
+    """Options that point a command at ``server`` with the right key, saving into ``out``."""
+    return ["--base-url", f"{server.url}/api/paas/v4", "-o", str(out)]
+
+
+def test_an_unwritable_out_folder_is_exit_2_before_anything_is_paid_for(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, server: FakeServer
+) -> None:
+    monkeypatch.setenv("ZHIPUAI_API_KEY", KEY)
+    (tmp_path / "a-file").write_text("not a folder")
+    result = run("generate", "a cat", *against(server, tmp_path / "a-file" / "images"))
+    assert result.exit_code == 2
+    assert f"--out {tmp_path / 'a-file' / 'images'}: cannot write there" in result.stderr
+    assert "nothing was sent" in result.stderr
+    assert server.platform.received == 0
+
+
+@pytest.mark.parametrize("as_json", [False, True])
+def test_an_image_that_cannot_be_downloaded_is_reported_with_its_url_and_exit_1(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, server: FakeServer, as_json: bool
+) -> None:
+    monkeypatch.setenv("ZHIPUAI_API_KEY", KEY)
+    server.platform.image_urls_expired = True
+    result = run("generate", "a cat", *against(server, tmp_path / "out"), *(["--json"] if as_json else []))
+    assert result.exit_code == 1
+    assert pngs(tmp_path / "out") == []
+    assert leftovers(tmp_path / "out") == []
+    if as_json:
+        (image,) = json.loads(result.stdout)["images"]
+        assert image["path"] is None
+        assert image["url"].startswith(server.url)
+        assert "HTTP 404" in image["error"]
+    else:
+        assert re.search(
+            rf"not saved: DownloadError: .*HTTP 404; it stays at {server.url}/files/\S+ for 30 days", result.stderr
+        )
+
+
+def test_a_partly_failed_n_keeps_the_images_that_were_generated(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, server: FakeServer
+) -> None:
+    monkeypatch.setenv("ZHIPUAI_API_KEY", KEY)
+    server.platform.fail_next("content_filter")
+    result = run("generate", "a cat", "-n", "3", "-m", "cogview-4", *against(server, tmp_path / "out"))
+    assert result.exit_code == 1
+    assert "ContentFilterError (code 1301)" in result.stderr
+    assert "(2 of 3 images generated)" in result.stderr
+    saved = pngs(tmp_path / "out")
+    assert len(saved) == 2
+    assert sorted(result.stdout.split()) == sorted(str(path) for path in saved)
+
+
 def test_unreadable_key_file(tmp_path: Path, clean_env: pytest.MonkeyPatch) -> None:
     result = run("generate", "a cat", "--api-key-file", str(tmp_path / "missing"), "-o", str(tmp_path))
     assert result.exit_code == 2
@@ -201,6 +253,66 @@ def test_batch_reports_every_invalid_line_before_sending_anything(
     assert not out.exists()
 
 
+def test_batch_into_an_unwritable_out_folder_is_exit_2_before_anything_is_paid_for(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, server: FakeServer
+) -> None:
+    monkeypatch.setenv("ZHIPUAI_API_KEY", KEY)
+    prompts = tmp_path / "prompts.txt"
+    prompts.write_text("a cat\n")
+    (tmp_path / "a-file").write_text("not a folder")
+    result = run("batch", str(prompts), *against(server, tmp_path / "a-file" / "out"))
+    assert result.exit_code == 2
+    assert "cannot write there" in result.stderr
+    assert "nothing was sent" in result.stderr
+    assert server.platform.received == 0
+
+
+def test_batch_keeps_the_urls_of_images_it_could_not_save_and_fetches_them_next_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, server: FakeServer
+) -> None:
+    monkeypatch.setenv("ZHIPUAI_API_KEY", KEY)
+    prompts = tmp_path / "prompts.txt"
+    prompts.write_text("a cat\na dog\n")
+    out = tmp_path / "out"
+    server.platform.image_urls_expired = True  # the image host is down for the first run
+    first = run("batch", str(prompts), *against(server, out))
+    assert first.exit_code == 1
+    failed = manifest(out)
+    assert {r["status"] for r in failed} == {"failed"}
+    assert all(r["urls"] and r["error"]["type"] == "DownloadError" for r in failed)  # type: ignore[index]
+    assert pngs(out) == []
+    assert leftovers(out) == []
+
+    server.platform.image_urls_expired = False
+    second = run("batch", str(prompts), *against(server, out))
+    assert second.exit_code == 0, second.output
+    assert server.platform.received == 2  # fetched from the recorded URLs: nothing generated or paid twice
+    done = manifest(out)
+    assert {r["status"] for r in done} == {"done"}
+    assert sorted(str(r["urls"]) for r in done) == sorted(str(r["urls"]) for r in failed)
+    assert len(pngs(out)) == 2
+
+
+def test_batch_generates_again_when_the_recorded_urls_no_longer_answer(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ZHIPUAI_API_KEY", KEY)
+    prompts = tmp_path / "prompts.txt"
+    prompts.write_text("a cat\n")
+    out = tmp_path / "out"
+    with running_fake_server(FakePlatform(image_urls_expired=True)) as gone:
+        assert run("batch", str(prompts), *against(gone, out)).exit_code == 1
+    (recorded,) = manifest(out)
+    with running_fake_server(FakePlatform()) as server:  # the first host, and its URLs, are gone
+        result = run("batch", str(prompts), *against(server, out))
+        assert result.exit_code == 0, result.output
+        assert server.platform.received == 1
+    (record,) = manifest(out)
+    assert record["status"] == "done"
+    assert record["urls"] != recorded["urls"]
+    assert len(pngs(out)) == 1
+
+
 def test_batch_failures_exit_1_with_a_table_and_are_retried_next_run(
     tmp_path: Path, clean_env: pytest.MonkeyPatch, server: FakeServer
 ) -> None:
@@ -280,9 +392,10 @@ def test_batch_interrupted_then_resumed_ends_with_one_image_and_one_line_per_pro
 # --- fake-server and the entry points ----------------------------------------------------
 
 
-def test_fake_server_command_serves_until_stopped() -> None:
+@pytest.mark.parametrize(("flags", "image_status"), [((), 200), (("--image-urls-expired",), 404)])
+def test_fake_server_command_serves_until_stopped(flags: tuple[str, ...], image_status: int) -> None:
     process = subprocess.Popen(
-        [*CLI, "fake-server", "--port", "0", "--api-key", KEY], stderr=subprocess.PIPE, text=True
+        [*CLI, "fake-server", "--port", "0", "--api-key", KEY, *flags], stderr=subprocess.PIPE, text=True
     )
     try:
         assert process.stderr is not None
@@ -295,7 +408,9 @@ def test_fake_server_command_serves_until_stopped() -> None:
         )
         assert response.status_code == 200
         image = httpx.get(response.json()["data"][0]["url"])
-        assert png_size(image.content) == (1280, 1280)
+        assert image.status_code == image_status
+        if image_status == 200:
+            assert png_size(image.content) == (1280, 1280)
     finally:
         process.send_signal(signal.SIGINT)
         process.wait(timeout=10)

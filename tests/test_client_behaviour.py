@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import errno
+import io
 import json
 import logging
+import os
 import re
 import threading
 import time
@@ -214,8 +217,8 @@ def test_n_zhipu_images_are_n_requests_merged(driver: Driver) -> None:
     with FakeImagesAPI() as fake:
         result = driver.generate("a cat", model="cogview-3-flash", n=4)
     assert len(fake.requests) == 4
-    assert len(result.images) == 4
-    assert len(result.request_ids) == 4
+    assert len({image.url for image in result.images}) == 4  # four generations, four files, as on the platform
+    assert len(set(result.request_ids)) == 4
     assert result.request.n == 4
 
 
@@ -361,6 +364,28 @@ def test_interrupted_download_leaves_no_partial_file(
         mock.get("https://cdn.test/x.png").mock(return_value=httpx.Response(200, stream=_BrokenStream(failure)))
         with pytest.raises(expected):
             driver.download(GeneratedImage(url="https://cdn.test/x.png"), tmp_path)
+    assert _dir_is_empty(tmp_path)
+
+
+class _FullDisk(io.BytesIO):
+    """A file on a full disk: every write fails the way the OS reports it."""
+
+    def write(self, data: Any) -> int:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+
+def test_a_full_disk_is_a_download_error_and_leaves_no_file(
+    driver: Driver, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def open_on_full_disk(fd: int, mode: str) -> _FullDisk:
+        os.close(fd)
+        return _FullDisk()
+
+    monkeypatch.setattr(os, "fdopen", open_on_full_disk)  # how AtomicImageFile opens its temporary file
+    with FakeImagesAPI():
+        image = driver.generate("a cat", model="cogview-4").images[0]
+        with pytest.raises(DownloadError, match=f"cannot write into {re.escape(str(tmp_path))}: No space left"):
+            driver.download(image, tmp_path)
     assert _dir_is_empty(tmp_path)
 
 

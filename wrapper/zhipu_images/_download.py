@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import hashlib
 import os
 import tempfile
@@ -90,7 +91,10 @@ class AtomicImageFile:
             self.head += chunk[: 12 - len(self.head)]
             if len(self.head) >= 12:
                 self._check_head()
-        self.file.write(chunk)
+        try:
+            self.file.write(chunk)
+        except OSError as error:  # a full disk, a quota: the image cannot be kept
+            raise DownloadError(f"cannot write into {self.folder}: {error.strerror or error}") from error
 
     def _check_head(self) -> None:
         self.extension = image_extension(self.head)
@@ -104,13 +108,17 @@ class AtomicImageFile:
     def commit(self) -> Path:
         if self.extension is None:
             self._check_head()
-        self.file.close()
         target = self.folder / f"{self.stem}.{self.extension}"
-        os.replace(self.temp, target)
+        try:
+            self.file.close()  # flushes: a full disk shows here too
+            os.replace(self.temp, target)
+        except OSError as error:
+            raise DownloadError(f"cannot write {target}: {error.strerror or error}") from error
         return target
 
     def abort(self) -> None:
-        self.file.close()
+        with contextlib.suppress(OSError):  # closing flushes, which fails again on a full disk
+            self.file.close()
         self.temp.unlink(missing_ok=True)
 
 

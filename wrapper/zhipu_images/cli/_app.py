@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
+import tempfile
 import traceback
 import warnings
 from collections.abc import Callable
@@ -22,6 +23,7 @@ from .._async_client import AsyncImagesClient
 from .._client import ImagesClient
 from .._exceptions import APIError, ImagesError, RequestValidationError
 from .._limits import TIERS
+from .._results import GeneratedImage
 from .._rules import MODELS
 from .._validation import ImageRequest, validate_request
 
@@ -136,25 +138,64 @@ def generate(prompt: str, out: Path, as_json: bool, **options: Any) -> None:
     """Generate images for PROMPT and save them into --out."""
     verbose = options["verbose"]
     request = _validated(prompt, _request_params(options), verbose)
-    try:
-        with _sync_client(options) as client:
+    _writable_folder(out)
+    failure: ImagesError | None = None
+    with _sync_client(options) as client:
+        try:
             result = client.generate(request.prompt, model=request.model, **request.parameters())
-            paths = [client.download(image, out) for image in result.images]
-    except ImagesError as error:
-        _fail(_describe(error), 1, verbose)
+        except ImagesError as error:
+            if error.partial_result is None:
+                _fail(_describe(error), 1, verbose)
+            result, failure = error.partial_result, error  # the images that did succeed were paid for: save them
+        saved = [_saved(client, image, out) for image in result.images]
+    pairs = list(zip(result.images, saved, strict=True))
+    unsaved = [(image, outcome) for image, outcome in pairs if isinstance(outcome, ImagesError)]
     if as_json:
         document = {
             "request": {k: v for k, v in attrs.asdict(request).items() if v is not None},
-            "images": [{"path": str(p), "url": image.url} for p, image in zip(paths, result.images, strict=True)],
+            "images": [_image_entry(image, outcome) for image, outcome in pairs],
             "content_filter": [{"role": role, "level": level} for role, level in result.content_filter],
             "request_ids": list(result.request_ids),
         }
+        if failure is not None:
+            document["error"] = _describe(failure)
         click.echo(json.dumps(document, ensure_ascii=False))
-        return
-    for path in paths:
-        click.echo(str(path))
-    for role, level in result.content_filter:
-        click.echo(f"content filter: role={role} level={level}", err=True)
+    else:
+        for outcome in saved:
+            if isinstance(outcome, Path):
+                click.echo(str(outcome))
+        for role, level in result.content_filter:
+            click.echo(f"content filter: role={role} level={level}", err=True)
+        for image, outcome in unsaved:
+            where = f"; it stays at {image.url} for 30 days" if image.url else ""
+            click.echo(f"error: not saved: {_describe(outcome)}{where}", err=True)
+    if failure is not None:
+        _fail(f"{_describe(failure)} ({len(result.images)} of {request.n} images generated)", 1, verbose)
+    if unsaved:
+        sys.exit(1)
+
+
+def _writable_folder(out: Path) -> None:
+    """Create --out and prove it writable before anything is paid for."""
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=out):
+            pass
+    except OSError as error:
+        _fail(f"--out {out}: cannot write there ({error.strerror or error}); nothing was sent", 2)
+
+
+def _saved(client: ImagesClient, image: GeneratedImage, out: Path) -> Path | ImagesError:
+    try:
+        return client.download(image, out)
+    except ImagesError as error:
+        return error
+
+
+def _image_entry(image: GeneratedImage, outcome: Path | ImagesError) -> dict[str, Any]:
+    if isinstance(outcome, Path):
+        return {"path": str(outcome), "url": image.url}
+    return {"path": None, "url": image.url, "error": _describe(outcome)}
 
 
 def _sync_client(options: dict[str, Any]) -> ImagesClient:
@@ -213,6 +254,7 @@ def batch(
         for line, message in invalid.problems:
             click.echo(f"{file}:{line}: {message}", err=True)
         _fail(f"{len(invalid.problems)} invalid line(s) in {file}; nothing was sent", 2)
+    _writable_folder(out)
     show = sys.stderr.isatty() if progress is None else progress
 
     async def main() -> Any:
@@ -291,6 +333,7 @@ def check(prompt: str, watermark_enabled: bool | None, **options: Any) -> None:
 @click.option("--content-filter-word", "words", multiple=True, help="Prompts containing it get 1301 (repeatable).")
 @click.option("--balance-exhausted", is_flag=True, help="Answer every generation with 429/1113.")
 @click.option("--overloaded", is_flag=True, help="Answer every generation with 429/1305.")
+@click.option("--image-urls-expired", is_flag=True, help="Image URLs answer 404, as after 30 days.")
 @click.option("--verbose", "-v", is_flag=True, help="Log each request.")
 def fake_server(
     host: str,
@@ -303,6 +346,7 @@ def fake_server(
     words: tuple[str, ...],
     balance_exhausted: bool,
     overloaded: bool,
+    image_urls_expired: bool,
     verbose: bool,
 ) -> None:
     """Run the fake platform on HOST:PORT for other SDKs, other languages and Schemathesis."""
@@ -315,6 +359,7 @@ def fake_server(
         retry_after=retry_after,
         balance_exhausted=balance_exhausted,
         overloaded=overloaded,
+        image_urls_expired=image_urls_expired,
     )
     if words:
         platform.content_filter_words = words

@@ -9,6 +9,11 @@ killed run left behind. Images are written atomically by
 ``download``, under names derived from the item, so a retry overwrites rather
 than duplicates.
 
+An item whose images were generated but could not be saved (a download
+failed) is recorded as failed *with its URLs*; the next run downloads those
+URLs again before paying for a new generation, and generates anew only if they
+no longer answer (the platform's URLs expire after 30 days).
+
 First Ctrl-C (or SIGTERM): start nothing new, let in-flight items finish and be
 recorded. Second Ctrl-C: cancel them; their temporary files are removed and
 they are simply not recorded, so the next run does them again.
@@ -27,12 +32,12 @@ import time
 from pathlib import Path
 from typing import Any
 
-from attrs import define, field
+from attrs import define, field, frozen
 
 from .._async_client import AsyncImagesClient
 from .._download import TEMP_PREFIX
 from .._exceptions import APIError, ImagesError
-from .._results import ImagesResult
+from .._results import ContentFilter, GeneratedImage, ImagesResult
 from ._inputs import BatchItem
 
 MANIFEST = "manifest.jsonl"
@@ -52,8 +57,16 @@ def read_manifest(path: Path) -> list[dict[str, Any]]:
     return records
 
 
-def completed_items(out: Path) -> dict[str, dict[str, Any]]:
-    """Items done in earlier runs (files still present); the manifest is rewritten to hold only those."""
+@frozen
+class PreviousRun:
+    """What earlier runs left: items done (files present) and items generated but not saved."""
+
+    done: dict[str, dict[str, Any]]
+    unsaved: dict[str, dict[str, Any]]
+
+
+def previous_run(out: Path) -> PreviousRun:
+    """Read the manifest back; rewrite it to hold only the items that are done."""
     out.mkdir(parents=True, exist_ok=True)
     # A killed run (SIGKILL, power loss) cannot remove its temporary files; this run does.
     for stale in [*out.glob(f"{TEMP_PREFIX}*.part"), *out.glob(".manifest-*.part")]:
@@ -65,12 +78,28 @@ def completed_items(out: Path) -> dict[str, dict[str, Any]]:
         for key, record in latest.items()
         if record.get("status") == "done" and all((out / name).is_file() for name in record.get("files", []))
     }
+    unsaved = {
+        key: record
+        for key, record in latest.items()
+        if key not in done and record.get("urls") and (record.get("error") or {}).get("type") == "DownloadError"
+    }
     if path.exists():
         fd, temp = tempfile.mkstemp(dir=out, prefix=".manifest-", suffix=".part")
         with os.fdopen(fd, "w", encoding="utf-8") as file:
             file.writelines(json.dumps(record, ensure_ascii=False) + "\n" for record in done.values())
         os.replace(temp, path)
-    return done
+    return PreviousRun(done=done, unsaved=unsaved)
+
+
+def _recorded_result(item: BatchItem, record: dict[str, Any]) -> ImagesResult:
+    """The images an earlier run generated and recorded but could not save."""
+    return ImagesResult(
+        created=None,
+        images=tuple(GeneratedImage(url=url) for url in record["urls"]),
+        content_filter=tuple(ContentFilter(*note) for note in record.get("content_filter", [])),
+        request=item.request,
+        request_ids=tuple(record.get("request_ids", [])),
+    )
 
 
 @define
@@ -108,19 +137,37 @@ async def run_batch(
 ) -> Summary:
     from tqdm import tqdm
 
-    finished = completed_items(out)
-    todo = [item for item in items if item.key not in finished]
+    previous = previous_run(out)
+    todo = [item for item in items if item.key not in previous.done]
     summary = Summary(total=len(items), skipped=len(items) - len(todo))
     stopping = asyncio.Event()
     slots = asyncio.Semaphore(concurrency)
     bar = tqdm(total=len(todo), unit="item", desc="batch", disable=not progress, dynamic_ncols=True, file=sys.stderr)
 
-    async def save(item: BatchItem, result: ImagesResult) -> list[str]:
-        paths = [
-            await client.download(image, out, filename=f"{item.key}-{index}")
-            for index, image in enumerate(result.images)
-        ]
-        return [path.name for path in paths]
+    async def save(item: BatchItem, result: ImagesResult) -> tuple[list[str], ImagesError | None]:
+        """Save every image it can; the names saved, and the first error if one could not be."""
+        names: list[str] = []
+        for index, image in enumerate(result.images):
+            try:
+                names.append((await client.download(image, out, filename=f"{item.key}-{index}")).name)
+            except ImagesError as error:
+                return names, error
+        return names, None
+
+    async def generate_and_save(item: BatchItem) -> tuple[ImagesResult | None, list[str], ImagesError | None]:
+        if item.key in previous.unsaved:  # paid for by an earlier run: fetch before paying again
+            recorded = _recorded_result(item, previous.unsaved[item.key])
+            files, error = await save(item, recorded)
+            if error is None:
+                return recorded, files, None
+        request = item.request
+        try:
+            result = await client.generate(request.prompt, model=request.model, **request.parameters())
+        except ImagesError as error:
+            partial = error.partial_result  # images that did succeed were paid for: keep them
+            return partial, (await save(item, partial))[0] if partial else [], error
+        files, unsaved = await save(item, result)
+        return result, files, unsaved
 
     with (out / MANIFEST).open("a", encoding="utf-8") as manifest:
 
@@ -133,22 +180,15 @@ async def run_batch(
                 if stopping.is_set():
                     summary.not_started += 1
                     return
-                request = item.request
-                try:
-                    result = await client.generate(request.prompt, model=request.model, **request.parameters())
-                    record = _record(item, "done", await save(item, result), result)
+                result, files, failure = await generate_and_save(item)
+                record = _record(item, "done" if failure is None else "failed", files, result)
+                if failure is None:
                     summary.done += 1
-                except ImagesError as error:
-                    partial = error.partial_result
-                    try:  # images that did succeed were paid for: keep them
-                        kept = await save(item, partial) if partial else []
-                    except ImagesError:
-                        kept = []
-                    record = _record(item, "failed", kept, partial)
+                else:
                     record["error"] = {
-                        "type": type(error).__name__,
-                        "code": error.code if isinstance(error, APIError) else None,
-                        "message": str(error),
+                        "type": type(failure).__name__,
+                        "code": failure.code if isinstance(failure, APIError) else None,
+                        "message": str(failure),
                     }
                     summary.failed.append(record)
                 append(record)
