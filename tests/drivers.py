@@ -29,7 +29,7 @@ class Driver:
     def generate(self, prompt: str, **params: Any) -> ImagesResult:
         raise NotImplementedError
 
-    def download(self, image: GeneratedImage, dest: str | os.PathLike[str], **params: Any) -> Path:
+    def download(self, image: GeneratedImage | str, dest: str | os.PathLike[str], **params: Any) -> Path:
         raise NotImplementedError
 
     def with_fake(self, platform: FakePlatform) -> Driver:
@@ -47,7 +47,7 @@ class SyncDriver(Driver):
         with self._client() as client:
             return client.generate(prompt, **params)
 
-    def download(self, image: GeneratedImage, dest: str | os.PathLike[str], **params: Any) -> Path:
+    def download(self, image: GeneratedImage | str, dest: str | os.PathLike[str], **params: Any) -> Path:
         with self._client() as client:
             return client.download(image, dest, **params)
 
@@ -78,7 +78,7 @@ class AsyncDriver(Driver):
         result: ImagesResult = self._run(lambda client: client.generate(prompt, **params))
         return result
 
-    def download(self, image: GeneratedImage, dest: str | os.PathLike[str], **params: Any) -> Path:
+    def download(self, image: GeneratedImage | str, dest: str | os.PathLike[str], **params: Any) -> Path:
         path: Path = self._run(lambda client: client.download(image, dest, **params))
         return path
 

@@ -305,6 +305,27 @@ def test_download_does_not_send_the_api_key_to_the_image_host(driver: Driver, tm
     assert "authorization" not in route.calls.last.request.headers
 
 
+def test_a_kept_url_string_downloads_like_the_image_it_came_from(driver: Driver, tmp_path: Path) -> None:
+    with FakeImagesAPI():
+        image = driver.generate("a cat", model="cogview-4").images[0]
+        assert image.url is not None
+        from_url = driver.download(image.url, tmp_path / "by-url")
+        from_image = driver.download(image, tmp_path / "by-image")
+    assert from_url.name == from_image.name
+    assert from_url.read_bytes() == from_image.read_bytes()
+
+
+@pytest.mark.parametrize("wrong", [None, {"url": "https://cdn.test/x.png"}, 42])
+def test_downloading_something_that_is_not_an_image_says_what_it_expects(
+    driver: Driver, tmp_path: Path, wrong: Any
+) -> None:
+    with pytest.raises(
+        DownloadError, match=f"expected one of result.images or an image URL, got {type(wrong).__name__}"
+    ):
+        driver.download(wrong, tmp_path)
+    assert _dir_is_empty(tmp_path)
+
+
 def test_b64_images_are_saved_too(driver: Driver, tmp_path: Path) -> None:
     import base64
 

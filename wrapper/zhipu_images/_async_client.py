@@ -100,13 +100,15 @@ class AsyncImagesClient(_ClientBase):
 
     async def download(
         self,
-        image: GeneratedImage,
+        image: GeneratedImage | str,
         dest: str | os.PathLike[str],
         *,
         filename: str | None = None,
         max_bytes: int | None = None,
     ) -> Path:
-        """Save one image into the folder ``dest``; return its path. Never leaves a partial file."""
+        """Save one image (from ``result.images``, or an image URL) into the folder ``dest``; return its path.
+
+        Never leaves a partial file."""
         started = self._start_download(image, dest, filename, max_bytes)
         if isinstance(started, Path):
             return started

@@ -84,12 +84,16 @@ class _ClientBase:
         return request.n if request.rules.provider == "zhipu" else 1
 
     def _start_download(
-        self, image: GeneratedImage, dest: str | os.PathLike[str], filename: str | None, max_bytes: int | None
+        self, image: GeneratedImage | str, dest: str | os.PathLike[str], filename: str | None, max_bytes: int | None
     ) -> Path | tuple[str, AtomicImageFile]:
         """Everything before the network: a b64 image is saved at once; a URL is checked and a target opened."""
         # Imported on first download: generate() alone never needs it.
         from ._download import AtomicImageFile, checked_stem, checked_url, decode_b64, save_bytes
 
+        if isinstance(image, str):  # a URL kept from an earlier result (they stay valid for 30 days)
+            image = GeneratedImage(url=image)
+        elif not isinstance(image, GeneratedImage):
+            raise exc.DownloadError(f"image: expected one of result.images or an image URL, got {type(image).__name__}")
         cap = self.max_download_bytes if max_bytes is None else checked_int("max_bytes", max_bytes, minimum=1)
         stem = checked_stem(filename, image)
         if image.b64_json is not None:
@@ -212,13 +216,15 @@ class ImagesClient(_ClientBase):
 
     def download(
         self,
-        image: GeneratedImage,
+        image: GeneratedImage | str,
         dest: str | os.PathLike[str],
         *,
         filename: str | None = None,
         max_bytes: int | None = None,
     ) -> Path:
-        """Save one image into the folder ``dest``; return its path. Never leaves a partial file."""
+        """Save one image (from ``result.images``, or an image URL) into the folder ``dest``; return its path.
+
+        Never leaves a partial file."""
         started = self._start_download(image, dest, filename, max_bytes)
         if isinstance(started, Path):
             return started
