@@ -392,8 +392,17 @@ def test_batch_interrupted_then_resumed_ends_with_one_image_and_one_line_per_pro
 # --- fake-server and the entry points ----------------------------------------------------
 
 
-@pytest.mark.parametrize(("flags", "image_status"), [((), 200), (("--image-urls-expired",), 404)])
-def test_fake_server_command_serves_until_stopped(flags: tuple[str, ...], image_status: int) -> None:
+@pytest.mark.parametrize(
+    ("flags", "generation_status", "image_status"),
+    [
+        ((), 200, 200),
+        (("--image-urls-expired",), 200, 404),
+        (("--fail-rate", "server_error=1", "--seed", "3"), 500, None),
+    ],
+)
+def test_fake_server_command_serves_until_stopped(
+    flags: tuple[str, ...], generation_status: int, image_status: int | None
+) -> None:
     process = subprocess.Popen(
         [*CLI, "fake-server", "--port", "0", "--api-key", KEY, *flags], stderr=subprocess.PIPE, text=True
     )
@@ -406,15 +415,26 @@ def test_fake_server_command_serves_until_stopped(flags: tuple[str, ...], image_
             json={"model": "glm-image", "prompt": "a cat"},
             headers={"Authorization": f"Bearer {KEY}"},
         )
-        assert response.status_code == 200
-        image = httpx.get(response.json()["data"][0]["url"])
-        assert image.status_code == image_status
+        assert response.status_code == generation_status
+        if image_status is not None:
+            image = httpx.get(response.json()["data"][0]["url"])
+            assert image.status_code == image_status
         if image_status == 200:
             assert png_size(image.content) == (1280, 1280)
     finally:
         process.send_signal(signal.SIGINT)
         process.wait(timeout=10)
     assert process.returncode == 0
+
+
+@pytest.mark.parametrize(
+    ("flag", "message"),
+    [("meteor=0.1", "unknown fault 'meteor'"), ("drop", "'drop' is not FAULT=P"), ("drop=2", "between 0 and 1")],
+)
+def test_fake_server_refuses_bad_fault_rates_before_listening(flag: str, message: str) -> None:
+    result = run("fake-server", "--port", "0", "--fail-rate", flag)
+    assert result.exit_code == 2
+    assert message in result.stderr
 
 
 def test_python_dash_m_and_console_script_agree() -> None:

@@ -19,6 +19,7 @@ from zhipu_images import APIConnectionError, ContentFilterError, ImagesClient, I
 from zhipu_images.fake import (
     FakeImagesAPI,
     FakePlatform,
+    FakeRequest,
     FakeTransport,
     make_png,
     png_size,
@@ -179,6 +180,54 @@ def test_scripted_faults_are_consumed_in_order(send: tuple[FakePlatform, Send]) 
     statuses = [request("POST", ZHIPU, json={"model": "glm-image", "prompt": "p"}, headers=AUTH) for _ in range(3)]
     assert [r.status_code for r in statuses] == [429, 503, 200]
     assert statuses[1].headers["content-type"] == "text/html"
+
+
+def statuses(platform: FakePlatform, count: int) -> list[int]:
+    """The answers of ``count`` valid generation requests, straight to the platform (0: dropped)."""
+    answers = []
+    for _ in range(count):
+        reply = platform.handle(
+            FakeRequest(
+                method="POST",
+                path=ZHIPU,
+                origin="http://fake.test",
+                headers={"authorization": "Bearer k"},
+                body=b'{"model": "cogview-4", "prompt": "a cat"}',
+            )
+        )
+        platform.finish(reply)
+        answers.append(reply.status)
+    return answers
+
+
+def test_fault_rates_inject_faults_at_random_repeatably_and_after_scripted_ones() -> None:
+    rates = {"server_error": 0.25, "drop": 0.25}
+    answers = statuses(FakePlatform(fault_rates=rates, seed=7), 400)
+    assert statuses(FakePlatform(fault_rates=rates, seed=7), 400) == answers  # same seed, same run
+    for status in (200, 500, 0):
+        assert 0.15 < answers.count(status) / 400 < 0.65, (status, answers.count(status))
+    assert set(statuses(FakePlatform(fault_rates={"unavailable": 1.0}), 20)) == {503}
+    assert set(statuses(FakePlatform(fault_rates={"unavailable": 0.0}), 20)) == {200}
+    scripted = FakePlatform(fault_rates={"unavailable": 1.0})
+    scripted.fail_next("no_balance")
+    assert statuses(scripted, 2) == [429, 503]
+
+
+@pytest.mark.parametrize(
+    ("rates", "message"),
+    [
+        ({"meteor": 0.1}, "unknown fault 'meteor'; choose from rate_limit, "),
+        ({"drop": 1.5}, "the rate of drop must be between 0 and 1, got 1.5"),
+        ({"drop": 0.6, "server_error": 0.6}, "fault rates add up to 1.2, more than 1"),
+    ],
+)
+def test_bad_fault_rates_are_refused_with_the_reason(rates: dict[str, float], message: str) -> None:
+    with pytest.raises(ValueError, match=re.escape(message)):
+        FakePlatform(fault_rates=rates)
+    platform = FakePlatform()
+    with pytest.raises(ValueError, match=re.escape(message)):
+        platform.fault_rates = rates
+    assert platform.fault_rates == {}
 
 
 def test_dropped_connection(send: tuple[FakePlatform, Send]) -> None:

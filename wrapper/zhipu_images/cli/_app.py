@@ -322,6 +322,23 @@ def check(prompt: str, watermark_enabled: bool | None, **options: Any) -> None:
     )
 
 
+def _fault_rates(context: click.Context, parameter: click.Parameter, values: tuple[str, ...]) -> dict[str, float]:
+    from ..fake import checked_fault_rates
+
+    rates: dict[str, float] = {}
+    for value in values:
+        fault, _, rate = value.partition("=")
+        try:
+            rates[fault.strip()] = float(rate)
+        except ValueError:
+            raise click.BadParameter(f"{value!r} is not FAULT=P, e.g. server_error=0.1") from None
+    try:
+        checked_fault_rates(rates)
+    except ValueError as error:
+        raise click.BadParameter(str(error)) from None
+    return rates
+
+
 @app.command("fake-server")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535))
@@ -334,6 +351,16 @@ def check(prompt: str, watermark_enabled: bool | None, **options: Any) -> None:
 @click.option("--balance-exhausted", is_flag=True, help="Answer every generation with 429/1113.")
 @click.option("--overloaded", is_flag=True, help="Answer every generation with 429/1305.")
 @click.option("--image-urls-expired", is_flag=True, help="Image URLs answer 404, as after 30 days.")
+@click.option(
+    "--fail-rate",
+    "fail_rates",
+    multiple=True,
+    callback=_fault_rates,
+    metavar="FAULT=P",
+    help="Answer this share of generations with FAULT, e.g. server_error=0.1 (repeatable). "
+    "Faults: rate_limit, overloaded, no_balance, server_error, unavailable, drop, content_filter.",
+)
+@click.option("--seed", type=int, help="Make random latency and faults repeatable.")
 @click.option("--verbose", "-v", is_flag=True, help="Log each request.")
 def fake_server(
     host: str,
@@ -347,6 +374,8 @@ def fake_server(
     balance_exhausted: bool,
     overloaded: bool,
     image_urls_expired: bool,
+    fail_rates: dict[str, float],
+    seed: int | None,
     verbose: bool,
 ) -> None:
     """Run the fake platform on HOST:PORT for other SDKs, other languages and Schemathesis."""
@@ -360,6 +389,8 @@ def fake_server(
         balance_exhausted=balance_exhausted,
         overloaded=overloaded,
         image_urls_expired=image_urls_expired,
+        fault_rates=fail_rates,
+        seed=seed,
     )
     if words:
         platform.content_filter_words = words

@@ -9,10 +9,10 @@ One behaviour (``FakePlatform``), three ways to reach it:
 It checks requests against the vendored schema and the per-model rules, answers
 with the platform's error codes, serves real PNGs of the requested size, and
 simulates content filtering, rate limits, lack of balance, overload, server
-errors, latency and dropped connections.
+errors, latency and dropped connections, scripted one by one or at random rates.
 """
 
-from ._platform import FAULTS, FakePlatform, FakeReply, FakeRequest, Fault, RecordedRequest
+from ._platform import FAULTS, FakePlatform, FakeReply, FakeRequest, Fault, RecordedRequest, checked_fault_rates
 from ._png import make_png, png_size
 from ._respx import FakeImagesAPI
 from ._server import FakeServer, running_fake_server
@@ -30,6 +30,7 @@ __all__ = [
     "FakeTransport",
     "Fault",
     "RecordedRequest",
+    "checked_fault_rates",
     "fake_async_client",
     "fake_client",
     "make_png",

@@ -22,7 +22,7 @@ import warnings
 from collections.abc import Iterable, Mapping
 from functools import cache
 from importlib import resources
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from attrs import define, field, frozen
 
@@ -60,6 +60,7 @@ SETTINGS = frozenset(
         "balance_exhausted",
         "overloaded",
         "image_urls_expired",
+        "fault_rates",
     }
 )
 
@@ -141,6 +142,18 @@ class _Rejection(Exception):
         self.code, self.message, self.field = code, message, field
 
 
+def checked_fault_rates(rates: Mapping[str, float]) -> dict[Fault, float]:
+    """``rates`` if every name is a fault and the probabilities are in [0, 1] and add up to at most 1."""
+    for fault, rate in rates.items():
+        if fault not in FAULTS:
+            raise ValueError(f"unknown fault {fault!r}; choose from {', '.join(FAULTS)}")
+        if not 0 <= rate <= 1:
+            raise ValueError(f"the rate of {fault} must be between 0 and 1, got {rate!r}")
+    if sum(rates.values()) > 1:
+        raise ValueError(f"fault rates add up to {sum(rates.values()):g}, more than 1")
+    return {cast(Fault, fault): rate for fault, rate in rates.items()}
+
+
 class FakePlatform:
     """A stand-in for the Zhipu image API and an OpenAI-compatible one. Thread-safe.
 
@@ -149,7 +162,10 @@ class FakePlatform:
     ``concurrency_limit`` (per key, like the account tiers), ``retry_after``,
     ``latency`` (seconds, or a ``(low, high)`` range), ``balance_exhausted``,
     ``overloaded``, ``image_urls_expired`` (the image files answer 404, as the
-    platform's do after 30 days). ``fail_next`` scripts faults for the next requests.
+    platform's do after 30 days), ``fault_rates`` (fault -> probability per
+    generation request, for soak tests of another client's retries).
+    ``fail_next`` scripts faults for the next requests; ``seed`` makes the
+    random latency and random faults repeatable.
     """
 
     def __init__(
@@ -163,6 +179,8 @@ class FakePlatform:
         balance_exhausted: bool = False,
         overloaded: bool = False,
         image_urls_expired: bool = False,
+        fault_rates: Mapping[str, float] | None = None,
+        seed: int | None = None,
         record_limit: int = 1000,
     ) -> None:
         self.api_key = api_key
@@ -173,6 +191,8 @@ class FakePlatform:
         self.balance_exhausted = balance_exhausted
         self.overloaded = overloaded
         self.image_urls_expired = image_urls_expired
+        self.fault_rates = fault_rates or {}
+        self._random = random.Random(seed)
         self._lock = threading.Lock()
         self._faults: collections.deque[Fault] = collections.deque()
         self._in_flight: collections.Counter[str] = collections.Counter()
@@ -191,6 +211,28 @@ class FakePlatform:
             raise ValueError(f"unknown fault {fault!r}; choose from {', '.join(FAULTS)}")
         with self._lock:
             self._faults.extend([fault] * times)
+
+    @property
+    def fault_rates(self) -> Mapping[Fault, float]:
+        return self._fault_rates
+
+    @fault_rates.setter
+    def fault_rates(self, rates: Mapping[str, float]) -> None:
+        self._fault_rates = checked_fault_rates(rates)
+
+    def _next_fault(self) -> Fault | None:
+        """The scripted fault for this request, else one drawn from ``fault_rates``, else None."""
+        with self._lock:
+            if self._faults:
+                return self._faults.popleft()
+            if not self._fault_rates:
+                return None
+            draw = self._random.random()
+        for fault, rate in self._fault_rates.items():
+            if draw < rate:
+                return fault
+            draw -= rate
+        return None
 
     @property
     def requests(self) -> list[RecordedRequest]:
@@ -253,8 +295,7 @@ class FakePlatform:
             return self._error(provider, "1001")
         if self.api_key is not None and token != self.api_key:
             return self._error(provider, "1002")
-        with self._lock:
-            fault = self._faults.popleft() if self._faults else None
+        fault = self._next_fault()
         if fault == "drop":
             return FakeReply(status=0, body=b"", drop=True)
         if fault == "unavailable":
@@ -284,7 +325,7 @@ class FakePlatform:
         if limited:
             return self._error(provider, "1302")
         payload = self._success(provider, request.origin, prompt, images, request_id)
-        delay = self.latency if isinstance(self.latency, (int, float)) else random.uniform(*self.latency)
+        delay = self.latency if isinstance(self.latency, (int, float)) else self._random.uniform(*self.latency)
         return FakeReply(
             status=200,
             body=json.dumps(payload, ensure_ascii=False).encode(),
