@@ -122,6 +122,17 @@ def test_an_unwritable_out_folder_is_exit_2_before_anything_is_paid_for(
     assert server.platform.received == 0
 
 
+def test_a_model_without_an_endpoint_is_exit_2_naming_the_option_and_nothing_is_sent(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, server: FakeServer
+) -> None:
+    monkeypatch.setenv("ZHIPUAI_API_KEY", KEY)
+    result = run("generate", "a cat", "-m", "dall-e-3", *against(server, tmp_path / "out"))
+    assert result.exit_code == 2
+    assert "dall-e-3 is served by OpenAI-compatible endpoints" in result.stderr
+    assert "--openai-base-url" in result.stderr
+    assert server.platform.received == 0
+
+
 @pytest.mark.parametrize("as_json", [False, True])
 def test_an_image_that_cannot_be_downloaded_is_reported_with_its_url_and_exit_1(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, server: FakeServer, as_json: bool
@@ -251,6 +262,20 @@ def test_batch_reports_every_invalid_line_before_sending_anything(
         assert f"items.jsonl:{number}:" in result.stderr
     assert "items.jsonl:1:" not in result.stderr
     assert not out.exists()
+
+
+def test_batch_reports_lines_whose_model_has_no_endpoint_before_sending_anything(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, server: FakeServer
+) -> None:
+    monkeypatch.setenv("ZHIPUAI_API_KEY", KEY)
+    items = tmp_path / "items.jsonl"
+    items.write_text('{"prompt": "a cat"}\n{"prompt": "a dog", "model": "dall-e-2"}\n')
+    result = run("batch", str(items), *against(server, tmp_path / "out"))
+    assert result.exit_code == 2
+    assert "items.jsonl:2: dall-e-2 is served by OpenAI-compatible endpoints" in result.stderr
+    assert "items.jsonl:1:" not in result.stderr
+    assert server.platform.received == 0
+    assert not (tmp_path / "out").exists()
 
 
 def test_batch_into_an_unwritable_out_folder_is_exit_2_before_anything_is_paid_for(

@@ -33,6 +33,7 @@ from zhipu_images import (
     ImagesError,
     RateLimitError,
     RequestValidationError,
+    validate_request,
 )
 from zhipu_images.fake import FakeImagesAPI, FakePlatform, FakeTransport, make_png, png_size
 
@@ -97,6 +98,16 @@ def test_openai_models_need_an_openai_endpoint_and_nothing_is_sent(clean_env: py
         with pytest.raises(ConfigurationError, match="openai_base_url"):
             ImagesClient(api_key="k").generate("a cat", model="dall-e-3")
         assert mock.calls.call_count == 0
+
+
+def test_endpoint_for_says_where_a_request_goes_before_sending(clean_env: pytest.MonkeyPatch) -> None:
+    dall_e, glm = validate_request("dall-e-3", "a cat"), validate_request("glm-image", "a cat")
+    zhipu_only = ImagesClient(api_key="k", base_url="https://zhipu.test/api/paas/v4")
+    assert zhipu_only.endpoint_for(glm) == "https://zhipu.test/api/paas/v4/images/generations"
+    with pytest.raises(ConfigurationError, match="dall-e-3 is served by OpenAI-compatible endpoints"):
+        zhipu_only.endpoint_for(dall_e)
+    both = AsyncImagesClient(api_key="k", openai_base_url="https://gateway.test/v1/")
+    assert both.endpoint_for(dall_e) == "https://gateway.test/v1/images/generations"
 
 
 @pytest.mark.parametrize(

@@ -76,8 +76,15 @@ class _ClientBase:
         from ._wire import request_body
 
         request = validate_request(model, prompt, **params)
-        url = self._endpoints.url_for(request.rules.provider, request.model)
-        return request, url, request_body(request)
+        return request, self.endpoint_for(request), request_body(request)
+
+    def endpoint_for(self, request: ImageRequest) -> str:
+        """The URL ``request`` (from ``validate_request``) would be sent to.
+
+        Raises ``ConfigurationError`` when no endpoint serves its model (dall-e-*
+        without an OpenAI-compatible base URL), so a batch can find out before sending anything.
+        """
+        return self._endpoints.url_for(request.rules.provider, request.model)
 
     def _copies(self, request: ImageRequest) -> int:
         """How many requests serve ``n``: Zhipu returns one image per request; OpenAI takes ``n``."""

@@ -21,7 +21,7 @@ import click
 
 from .._async_client import AsyncImagesClient
 from .._client import ImagesClient
-from .._exceptions import APIError, ImagesError, RequestValidationError
+from .._exceptions import APIError, ConfigurationError, ImagesError, RequestValidationError
 from .._limits import TIERS
 from .._results import GeneratedImage
 from .._rules import MODELS
@@ -141,6 +141,7 @@ def generate(prompt: str, out: Path, as_json: bool, **options: Any) -> None:
     _writable_folder(out)
     failure: ImagesError | None = None
     with _sync_client(options) as client:
+        _check_endpoint(client, request, verbose)
         try:
             result = client.generate(request.prompt, model=request.model, **request.parameters())
         except ImagesError as error:
@@ -173,6 +174,21 @@ def generate(prompt: str, out: Path, as_json: bool, **options: Any) -> None:
         _fail(f"{_describe(failure)} ({len(result.images)} of {request.n} images generated)", 1, verbose)
     if unsaved:
         sys.exit(1)
+
+
+def _endpoint_problem(client: ImagesClient | AsyncImagesClient, request: ImageRequest) -> str | None:
+    """Why ``request`` cannot be sent with ``client``'s endpoints, in command-line terms; None if it can."""
+    try:
+        client.endpoint_for(request)
+    except ConfigurationError as error:
+        return f"{error} (on the command line: --openai-base-url URL)"
+    return None
+
+
+def _check_endpoint(client: ImagesClient, request: ImageRequest, verbose: bool) -> None:
+    problem = _endpoint_problem(client, request)
+    if problem is not None:
+        _fail(problem, 2, verbose)
 
 
 def _writable_folder(out: Path) -> None:
@@ -254,11 +270,17 @@ def batch(
         for line, message in invalid.problems:
             click.echo(f"{file}:{line}: {message}", err=True)
         _fail(f"{len(invalid.problems)} invalid line(s) in {file}; nothing was sent", 2)
+    client = _async_client(options, limit)
+    unserved = [(item.line, problem) for item in items if (problem := _endpoint_problem(client, item.request))]
+    for line, problem in unserved:
+        click.echo(f"{file}:{line}: {problem}", err=True)
+    if unserved:
+        _fail(f"{len(unserved)} line(s) in {file} have no endpoint for their model; nothing was sent", 2)
     _writable_folder(out)
     show = sys.stderr.isatty() if progress is None else progress
 
     async def main() -> Any:
-        async with _async_client(options, limit) as client:
+        async with client:
             return await run_batch(items, out, client, limit, progress=show)
 
     summary = asyncio.run(main())
