@@ -325,11 +325,13 @@ def test_batch_generates_again_when_the_recorded_urls_no_longer_answer(
     prompts = tmp_path / "prompts.txt"
     prompts.write_text("a cat\n")
     out = tmp_path / "out"
-    with running_fake_server(FakePlatform(image_urls_expired=True)) as gone:
-        assert run("batch", str(prompts), *against(gone, out)).exit_code == 1
-    (recorded,) = manifest(out)
-    with running_fake_server(FakePlatform()) as server:  # the first host, and its URLs, are gone
-        result = run("batch", str(prompts), *against(server, out))
+    with (
+        running_fake_server(FakePlatform(image_urls_expired=True)) as expired,
+        running_fake_server(FakePlatform()) as server,
+    ):
+        assert run("batch", str(prompts), *against(expired, out)).exit_code == 1
+        (recorded,) = manifest(out)
+        result = run("batch", str(prompts), *against(server, out))  # the recorded URLs still answer 404
         assert result.exit_code == 0, result.output
         assert server.platform.received == 1
     (record,) = manifest(out)
