@@ -122,6 +122,17 @@ def test_an_unwritable_out_folder_is_exit_2_before_anything_is_paid_for(
     assert server.platform.received == 0
 
 
+def test_watermark_flag_reaches_the_platform_and_is_refused_where_unsupported(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, server: FakeServer
+) -> None:
+    monkeypatch.setenv("ZHIPUAI_API_KEY", KEY)
+    assert run("generate", "a cat", "--no-watermark", *against(server, tmp_path / "out")).exit_code == 0
+    assert server.platform.requests[-1].json["watermark_enabled"] is False
+    refused = run("generate", "a cat", "-m", "dall-e-2", "--no-watermark", "--fake", "-o", str(tmp_path / "out"))
+    assert refused.exit_code == 2
+    assert "watermark_enabled" in refused.stderr
+
+
 def test_a_model_without_an_endpoint_is_exit_2_naming_the_option_and_nothing_is_sent(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, server: FakeServer
 ) -> None:

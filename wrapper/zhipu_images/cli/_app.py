@@ -53,6 +53,12 @@ def _request_options(function: F) -> F:
             click.option("--style", help="vivid or natural (dall-e-3)."),
             click.option("--response-format", help="url or b64_json (OpenAI-compatible models)."),
             click.option("--user-id", help="End-user id (Zhipu: 6-128 characters)."),
+            click.option(
+                "--watermark/--no-watermark",
+                "watermark_enabled",
+                default=None,
+                help="Zhipu: watermarks are on by default; off needs the platform's signed waiver.",
+            ),
         ]
     ):
         function = decorator(function)
@@ -116,7 +122,7 @@ def _validated(prompt: str, params: dict[str, Any], verbose: bool) -> ImageReque
 
 
 def _request_params(options: dict[str, Any]) -> dict[str, Any]:
-    names = ("model", "size", "quality", "n", "style", "response_format", "user_id")
+    names = ("model", "size", "quality", "n", "style", "response_format", "user_id", "watermark_enabled")
     return {name: options[name] for name in names}
 
 
@@ -333,12 +339,9 @@ def models() -> None:
 @app.command()
 @_request_options
 @click.option("--prompt", "-p", default="check", show_default=True, help="Prompt to check.")
-@click.option("--watermark/--no-watermark", "watermark_enabled", default=None, help="watermark_enabled (Zhipu).")
-def check(prompt: str, watermark_enabled: bool | None, **options: Any) -> None:
+def check(prompt: str, **options: Any) -> None:
     """Validate a request without sending it; print the request that would be sent."""
-    params = _request_params(options)
-    params["watermark_enabled"] = watermark_enabled
-    request = _validated(prompt, params, False)
+    request = _validated(prompt, _request_params(options), False)
     click.echo(
         json.dumps({k: v for k, v in attrs.asdict(request).items() if v is not None}, ensure_ascii=False, indent=2)
     )
