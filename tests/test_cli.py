@@ -111,9 +111,9 @@ def against(server: FakeServer, out: Path) -> list[str]:
 
 
 def test_an_unwritable_out_folder_is_exit_2_before_anything_is_paid_for(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, server: FakeServer
+    tmp_path: Path, clean_env: pytest.MonkeyPatch, server: FakeServer
 ) -> None:
-    monkeypatch.setenv("ZHIPUAI_API_KEY", KEY)
+    clean_env.setenv("ZHIPUAI_API_KEY", KEY)
     (tmp_path / "a-file").write_text("not a folder")
     result = run("generate", "a cat", *against(server, tmp_path / "a-file" / "images"))
     assert result.exit_code == 2
@@ -123,9 +123,9 @@ def test_an_unwritable_out_folder_is_exit_2_before_anything_is_paid_for(
 
 
 def test_watermark_flag_reaches_the_platform_and_is_refused_where_unsupported(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, server: FakeServer
+    tmp_path: Path, clean_env: pytest.MonkeyPatch, server: FakeServer
 ) -> None:
-    monkeypatch.setenv("ZHIPUAI_API_KEY", KEY)
+    clean_env.setenv("ZHIPUAI_API_KEY", KEY)
     assert run("generate", "a cat", "--no-watermark", *against(server, tmp_path / "out")).exit_code == 0
     assert server.platform.requests[-1].json["watermark_enabled"] is False
     refused = run("generate", "a cat", "-m", "dall-e-2", "--no-watermark", "--fake", "-o", str(tmp_path / "out"))
@@ -134,9 +134,9 @@ def test_watermark_flag_reaches_the_platform_and_is_refused_where_unsupported(
 
 
 def test_a_model_without_an_endpoint_is_exit_2_naming_the_option_and_nothing_is_sent(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, server: FakeServer
+    tmp_path: Path, clean_env: pytest.MonkeyPatch, server: FakeServer
 ) -> None:
-    monkeypatch.setenv("ZHIPUAI_API_KEY", KEY)
+    clean_env.setenv("ZHIPUAI_API_KEY", KEY)
     result = run("generate", "a cat", "-m", "dall-e-3", *against(server, tmp_path / "out"))
     assert result.exit_code == 2
     assert "dall-e-3 is served by OpenAI-compatible endpoints" in result.stderr
@@ -146,9 +146,9 @@ def test_a_model_without_an_endpoint_is_exit_2_naming_the_option_and_nothing_is_
 
 @pytest.mark.parametrize("as_json", [False, True])
 def test_an_image_that_cannot_be_downloaded_is_reported_with_its_url_and_exit_1(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, server: FakeServer, as_json: bool
+    tmp_path: Path, clean_env: pytest.MonkeyPatch, server: FakeServer, as_json: bool
 ) -> None:
-    monkeypatch.setenv("ZHIPUAI_API_KEY", KEY)
+    clean_env.setenv("ZHIPUAI_API_KEY", KEY)
     server.platform.image_urls_expired = True
     result = run("generate", "a cat", *against(server, tmp_path / "out"), *(["--json"] if as_json else []))
     assert result.exit_code == 1
@@ -166,9 +166,9 @@ def test_an_image_that_cannot_be_downloaded_is_reported_with_its_url_and_exit_1(
 
 
 def test_a_partly_failed_n_keeps_the_images_that_were_generated(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, server: FakeServer
+    tmp_path: Path, clean_env: pytest.MonkeyPatch, server: FakeServer
 ) -> None:
-    monkeypatch.setenv("ZHIPUAI_API_KEY", KEY)
+    clean_env.setenv("ZHIPUAI_API_KEY", KEY)
     server.platform.fail_next("content_filter")
     result = run("generate", "a cat", "-n", "3", "-m", "cogview-4", *against(server, tmp_path / "out"))
     assert result.exit_code == 1
@@ -276,9 +276,9 @@ def test_batch_reports_every_invalid_line_before_sending_anything(
 
 
 def test_batch_reports_lines_whose_model_has_no_endpoint_before_sending_anything(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, server: FakeServer
+    tmp_path: Path, clean_env: pytest.MonkeyPatch, server: FakeServer
 ) -> None:
-    monkeypatch.setenv("ZHIPUAI_API_KEY", KEY)
+    clean_env.setenv("ZHIPUAI_API_KEY", KEY)
     items = tmp_path / "items.jsonl"
     items.write_text('{"prompt": "a cat"}\n{"prompt": "a dog", "model": "dall-e-2"}\n')
     result = run("batch", str(items), *against(server, tmp_path / "out"))
@@ -290,9 +290,9 @@ def test_batch_reports_lines_whose_model_has_no_endpoint_before_sending_anything
 
 
 def test_batch_into_an_unwritable_out_folder_is_exit_2_before_anything_is_paid_for(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, server: FakeServer
+    tmp_path: Path, clean_env: pytest.MonkeyPatch, server: FakeServer
 ) -> None:
-    monkeypatch.setenv("ZHIPUAI_API_KEY", KEY)
+    clean_env.setenv("ZHIPUAI_API_KEY", KEY)
     prompts = tmp_path / "prompts.txt"
     prompts.write_text("a cat\n")
     (tmp_path / "a-file").write_text("not a folder")
@@ -304,9 +304,9 @@ def test_batch_into_an_unwritable_out_folder_is_exit_2_before_anything_is_paid_f
 
 
 def test_batch_keeps_the_urls_of_images_it_could_not_save_and_fetches_them_next_run(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, server: FakeServer
+    tmp_path: Path, clean_env: pytest.MonkeyPatch, server: FakeServer
 ) -> None:
-    monkeypatch.setenv("ZHIPUAI_API_KEY", KEY)
+    clean_env.setenv("ZHIPUAI_API_KEY", KEY)
     prompts = tmp_path / "prompts.txt"
     prompts.write_text("a cat\na dog\n")
     out = tmp_path / "out"
@@ -330,9 +330,9 @@ def test_batch_keeps_the_urls_of_images_it_could_not_save_and_fetches_them_next_
 
 
 def test_batch_generates_again_when_the_recorded_urls_no_longer_answer(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, clean_env: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("ZHIPUAI_API_KEY", KEY)
+    clean_env.setenv("ZHIPUAI_API_KEY", KEY)
     prompts = tmp_path / "prompts.txt"
     prompts.write_text("a cat\n")
     out = tmp_path / "out"
