@@ -26,9 +26,10 @@ PLATFORM_VARIABLES = (
 )
 
 
-@pytest.fixture
+@pytest.fixture(autouse=True)
 def clean_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
-    """No platform key, URL or fake switch from the developer's own environment."""
+    """No platform key, URL or fake switch from the developer's own environment, in every test
+    (and in the processes tests start); a test that needs one sets it on this fixture."""
     for name in PLATFORM_VARIABLES:
         monkeypatch.delenv(name, raising=False)
     return monkeypatch
