@@ -205,6 +205,39 @@ def test_dall_e_2_body_has_no_dall_e_3_fields(driver: Driver) -> None:
     assert fake.requests[-1].path == "/v1/images/generations"
 
 
+def test_extra_body_fields_are_sent_beside_the_checked_ones(driver: Driver) -> None:
+    with FakeImagesAPI() as fake:
+        driver.generate("a cat", model="cogview-4", extra_body={"new_parameter": True, "seed": 7})
+    sent = fake.requests[-1].json
+    assert sent["new_parameter"] is True
+    assert sent["seed"] == 7
+    assert sent["size"] == "1024x1024"
+
+
+@pytest.mark.parametrize(
+    ("model", "extra_body", "rule", "hint"),
+    [
+        ("cogview-4", {"size": "1x1"}, "checked_field", "pass size=... to generate()"),
+        ("dall-e-3", {"user": "someone", "quality": "hd"}, "checked_field", "pass quality=... to generate()"),
+        ("dall-e-3", {"user": "someone"}, "checked_field", "pass user_id=... to generate()"),
+        ("cogview-4", ["new_parameter"], "type", "must be a mapping"),
+        ("cogview-4", {1: True}, "type", "must be a mapping"),
+    ],
+)
+def test_extra_body_cannot_bypass_the_rules_and_nothing_is_sent(
+    driver: Driver, model: str, extra_body: Any, rule: str, hint: str
+) -> None:
+    with respx.mock(assert_all_called=False) as mock:
+        route = mock.post(url__regex=r"/images/generations$").respond(200, json={})
+        with pytest.raises(RequestValidationError) as raised:
+            type(driver)(openai_base_url="https://gateway.test/v1").generate(
+                "a cat", model=model, extra_body=extra_body
+            )
+    assert (raised.value.field, raised.value.rule) == ("extra_body", rule)
+    assert hint in str(raised.value)
+    assert not route.called
+
+
 def test_responses_are_read_tolerantly(driver: Driver) -> None:
     body = {
         "created": 1700000000,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
@@ -53,8 +54,13 @@ class AsyncImagesClient(_ClientBase):
         response_format: str | None = None,
         user_id: str | None = None,
         watermark_enabled: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> ImagesResult:
-        """Validate, then generate. Raises ``RequestValidationError`` before sending anything invalid."""
+        """Validate, then generate. Raises ``RequestValidationError`` before sending anything invalid.
+
+        ``extra_body`` adds JSON fields this version does not know yet (a parameter
+        the platform added since); the fields it checks cannot be set through it.
+        """
         params = {
             "size": size,
             "quality": quality,
@@ -64,7 +70,7 @@ class AsyncImagesClient(_ClientBase):
             "user_id": user_id,
             "watermark_enabled": watermark_enabled,
         }
-        request, url, body = self._prepare(prompt, model, params)
+        request, url, body = self._prepare(prompt, model, params, extra_body)
         copies = self._copies(request)
         if copies == 1:
             return await self._send(url, body, request)

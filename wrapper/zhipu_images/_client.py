@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
@@ -28,7 +28,7 @@ from ._options import checked_int, checked_timeout
 from ._responses import error_from_response, result_from_response
 from ._results import GeneratedImage, ImagesResult
 from ._retry import RetryPolicy, transport_error
-from ._validation import ImageRequest, validate_request
+from ._validation import ImageRequest, checked_extra_body, validate_request
 
 if TYPE_CHECKING:
     from ._download import AtomicImageFile
@@ -70,13 +70,18 @@ class _ClientBase:
             f"{type(self).__name__}(base_url={self.base_url!r}, api_key='***', max_concurrency={self.max_concurrency})"
         )
 
-    def _prepare(self, prompt: str, model: str, params: dict[str, Any]) -> tuple[ImageRequest, str, dict[str, Any]]:
+    def _prepare(
+        self, prompt: str, model: str, params: dict[str, Any], extra_body: Mapping[str, Any] | None
+    ) -> tuple[ImageRequest, str, dict[str, Any]]:
         # The generated client is loaded by the first request, not by `import zhipu_images`:
         # services import this at start-up, and ~25 ms of it is the generated models.
         from ._wire import request_body
 
         request = validate_request(model, prompt, **params)
-        return request, self.endpoint_for(request), request_body(request)
+        body = request_body(request)
+        if extra_body is not None:
+            body.update(checked_extra_body(extra_body))
+        return request, self.endpoint_for(request), body
 
     def endpoint_for(self, request: ImageRequest) -> str:
         """The URL ``request`` (from ``validate_request``) would be sent to.
@@ -171,8 +176,13 @@ class ImagesClient(_ClientBase):
         response_format: str | None = None,
         user_id: str | None = None,
         watermark_enabled: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> ImagesResult:
-        """Validate, then generate. Raises ``RequestValidationError`` before sending anything invalid."""
+        """Validate, then generate. Raises ``RequestValidationError`` before sending anything invalid.
+
+        ``extra_body`` adds JSON fields this version does not know yet (a parameter
+        the platform added since); the fields it checks cannot be set through it.
+        """
         params = {
             "size": size,
             "quality": quality,
@@ -182,7 +192,7 @@ class ImagesClient(_ClientBase):
             "user_id": user_id,
             "watermark_enabled": watermark_enabled,
         }
-        request, url, body = self._prepare(prompt, model, params)
+        request, url, body = self._prepare(prompt, model, params, extra_body)
         copies = self._copies(request)
         if copies == 1:
             return self._send(url, body, request)

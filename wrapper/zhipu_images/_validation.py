@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import warnings
+from collections.abc import Mapping
 from typing import Any
 
 from attrs import frozen
@@ -11,7 +12,7 @@ from ._exceptions import RequestValidationError
 from ._rules import DEFAULT_RESPONSE_FORMAT, MODELS, RESPONSE_FORMATS, USER_ID_LENGTH, ModelRules
 from ._sizes import nearest_valid_size, parse_size
 
-__all__ = ["ImageRequest", "SizeOutsideRecommendedRangeWarning", "validate_request"]
+__all__ = ["ImageRequest", "SizeOutsideRecommendedRangeWarning", "checked_extra_body", "validate_request"]
 
 
 class SizeOutsideRecommendedRangeWarning(UserWarning):
@@ -263,3 +264,33 @@ def _unsupported_parameter(rules: ModelRules, name: str, value: object) -> Reque
         value=value,
         suggestion=f"leave it out; models that take it: {', '.join(takers)}",
     )
+
+
+#: Body fields ``generate`` sets from its checked arguments -> the argument (OpenAI calls ``user_id`` ``user``).
+_CHECKED_FIELDS = {name: name for name in ImageRequest.__annotations__} | {"user": "user_id"}
+
+
+def checked_extra_body(extra_body: object) -> dict[str, Any]:
+    """Extra JSON fields, for a parameter the platform added after this version; never one that is checked.
+
+    The escape hatch must not be a way around the rules: a field ``generate``
+    sets itself (``size``, ``quality``, ...) has to go through its argument.
+    """
+    if not isinstance(extra_body, Mapping) or not all(isinstance(key, str) for key in extra_body):
+        raise RequestValidationError(
+            "extra_body",
+            "type",
+            f"must be a mapping of field names to JSON values, got {type(extra_body).__name__}",
+            value=extra_body,
+            suggestion='e.g. extra_body={"new_parameter": True}',
+        )
+    checked = sorted(key for key in extra_body if key in _CHECKED_FIELDS)
+    if checked:
+        raise RequestValidationError(
+            "extra_body",
+            "checked_field",
+            f"{', '.join(checked)} must not be set through extra_body",
+            value=dict(extra_body),
+            suggestion=f"pass {_CHECKED_FIELDS[checked[0]]}=... to generate(), where it is checked",
+        )
+    return dict(extra_body)
