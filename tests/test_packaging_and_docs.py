@@ -38,6 +38,20 @@ def test_readme_fixture_example_passes(pytester: pytest.Pytester) -> None:
     pytester.runpytest_subprocess("-p", "no:cacheprovider").assert_outcomes(passed=1)
 
 
+def test_readme_error_example_runs_as_written(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("ZHIPUAI_API_KEY", "readme-key")
+    with FakeImagesAPI() as fake:
+        fake.fail_next("content_filter")
+        exec(compile(PYTHON_BLOCKS[2], "README.md", "exec"), {})
+    printed = capsys.readouterr().out
+    assert "invalid: size multiple_of -> nearest valid size: 992x992" in printed
+    assert "filtered: 1301 400" in printed
+    assert "kept 3 images" in printed
+    assert len(fake.requests) == 4  # the invalid call sent nothing
+
+
 def test_one_wheel_holds_the_library_and_both_generated_clients(tmp_path: Path) -> None:
     subprocess.run(
         [
