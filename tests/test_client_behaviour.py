@@ -141,6 +141,35 @@ def test_timeout_is_seconds_none_or_an_httpx_timeout() -> None:
     assert ImagesClient(api_key="k", timeout=custom)._http.timeout == custom
 
 
+@pytest.mark.parametrize(
+    ("client_timeout", "call_timeout", "read"),
+    [
+        (42.0, 5, 5.0),
+        (42.0, None, None),
+        (42.0, httpx.Timeout(1.0, read=300.0), 300.0),
+        (42.0, "left out", 42.0),
+    ],
+)
+def test_a_per_call_timeout_applies_to_every_request_of_that_call(
+    driver: Driver, client_timeout: float, call_timeout: Any, read: float | None
+) -> None:
+    with respx.mock() as mock:
+        route = mock.post(url__regex=r"/images/generations$").respond(
+            200, json={"created": 1, "data": [{"url": "https://cdn.test/a.png"}]}
+        )
+        options = {} if call_timeout == "left out" else {"timeout": call_timeout}
+        type(driver)(timeout=client_timeout).generate("a cat", model="cogview-4", n=2, **options)
+    assert [call.request.extensions["timeout"]["read"] for call in route.calls] == [read, read]
+
+
+def test_a_bad_per_call_timeout_is_refused_before_sending(driver: Driver) -> None:
+    with respx.mock(assert_all_called=False) as mock:
+        route = mock.post(url__regex=r"/images/generations$").respond(200, json={})
+        with pytest.raises(ConfigurationError, match=r"^timeout: must be seconds > 0"):
+            driver.generate("a cat", timeout=-1)
+    assert not route.called
+
+
 def test_a_bad_download_cap_is_refused_before_anything_is_fetched(driver: Driver, tmp_path: Path) -> None:
     with respx.mock(assert_all_called=False) as mock:
         route = mock.get("https://cdn.test/x.png").respond(200, content=make_png(8, 8, "x"))

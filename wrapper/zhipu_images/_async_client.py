@@ -14,6 +14,7 @@ import httpx
 
 from . import _exceptions as exc
 from ._client import CHUNK_SIZE, DEFAULT_MAX_BYTES, DEFAULT_TIMEOUT, _ClientBase, merge
+from ._options import NOT_GIVEN, NotGiven, call_timeout
 from ._results import GeneratedImage, ImagesResult
 from ._retry import transport_error
 from ._validation import ImageRequest
@@ -55,11 +56,14 @@ class AsyncImagesClient(_ClientBase):
         user_id: str | None = None,
         watermark_enabled: bool | None = None,
         extra_body: Mapping[str, Any] | None = None,
+        # an httpx timeout per request (as httpx and openai take it), not a deadline for the whole call
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,  # noqa: ASYNC109
     ) -> ImagesResult:
         """Validate, then generate. Raises ``RequestValidationError`` before sending anything invalid.
 
         ``extra_body`` adds JSON fields this version does not know yet (a parameter
         the platform added since); the fields it checks cannot be set through it.
+        ``timeout`` overrides the client's for this call (each of its requests).
         """
         params = {
             "size": size,
@@ -71,19 +75,22 @@ class AsyncImagesClient(_ClientBase):
             "watermark_enabled": watermark_enabled,
         }
         request, url, body = self._prepare(prompt, model, params, extra_body)
+        limit = call_timeout(timeout)
         copies = self._copies(request)
         if copies == 1:
-            return await self._send(url, body, request)
+            return await self._send(url, body, request, limit)
         outcomes = await asyncio.gather(
-            *(self._send(url, body, request) for _ in range(copies)), return_exceptions=True
+            *(self._send(url, body, request, limit) for _ in range(copies)), return_exceptions=True
         )
         return merge(outcomes, request)
 
-    async def _send(self, url: str, body: dict[str, Any], request: ImageRequest) -> ImagesResult:
+    async def _send(
+        self, url: str, body: dict[str, Any], request: ImageRequest, limit: httpx.Timeout | None
+    ) -> ImagesResult:
         attempt, waited = 0, 0.0
         while True:
             try:
-                return await self._send_once(url, body, request)
+                return await self._send_once(url, body, request, limit)
             except (exc.APIError, exc.APIConnectionError) as error:
                 delay = self._retry.delay(error, attempt, waited)
                 if delay is None:
@@ -91,16 +98,20 @@ class AsyncImagesClient(_ClientBase):
             await _async_sleep(delay)
             attempt, waited = attempt + 1, waited + delay
 
-    async def _send_once(self, url: str, body: dict[str, Any], request: ImageRequest) -> ImagesResult:
+    async def _send_once(
+        self, url: str, body: dict[str, Any], request: ImageRequest, limit: httpx.Timeout | None
+    ) -> ImagesResult:
         if self._slots is None:
-            return self._read(await self._post(url, body), request)
+            return self._read(await self._post(url, body, limit), request)
         async with self._slots:
-            response = await self._post(url, body)
+            response = await self._post(url, body, limit)
         return self._read(response, request)
 
-    async def _post(self, url: str, body: dict[str, Any]) -> httpx.Response:
+    async def _post(self, url: str, body: dict[str, Any], limit: httpx.Timeout | None) -> httpx.Response:
         try:
-            return await self._http.post(url, json=body, headers=self._headers)
+            if limit is None:  # the client's own timeout
+                return await self._http.post(url, json=body, headers=self._headers)
+            return await self._http.post(url, json=body, headers=self._headers, timeout=limit)
         except httpx.RequestError as error:
             raise transport_error(error) from error
 

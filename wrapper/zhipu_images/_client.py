@@ -24,7 +24,7 @@ import httpx
 from . import _exceptions as exc
 from ._config import Endpoints, resolve_endpoints
 from ._limits import resolve_concurrency
-from ._options import checked_int, checked_timeout
+from ._options import NOT_GIVEN, NotGiven, call_timeout, checked_int, checked_timeout
 from ._responses import error_from_response, result_from_response
 from ._results import GeneratedImage, ImagesResult
 from ._retry import RetryPolicy, transport_error
@@ -177,11 +177,13 @@ class ImagesClient(_ClientBase):
         user_id: str | None = None,
         watermark_enabled: bool | None = None,
         extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
     ) -> ImagesResult:
         """Validate, then generate. Raises ``RequestValidationError`` before sending anything invalid.
 
         ``extra_body`` adds JSON fields this version does not know yet (a parameter
         the platform added since); the fields it checks cannot be set through it.
+        ``timeout`` overrides the client's for this call (each of its requests).
         """
         params = {
             "size": size,
@@ -193,24 +195,25 @@ class ImagesClient(_ClientBase):
             "watermark_enabled": watermark_enabled,
         }
         request, url, body = self._prepare(prompt, model, params, extra_body)
+        limit = call_timeout(timeout)
         copies = self._copies(request)
         if copies == 1:
-            return self._send(url, body, request)
+            return self._send(url, body, request, limit)
         from concurrent.futures import ThreadPoolExecutor  # only n > 1 needs threads
 
         outcomes: list[ImagesResult | BaseException] = []
         with ThreadPoolExecutor(max_workers=copies, thread_name_prefix="zhipu-images") as pool:
-            futures = [pool.submit(self._send, url, body, request) for _ in range(copies)]
+            futures = [pool.submit(self._send, url, body, request, limit) for _ in range(copies)]
             for future in futures:
                 error = future.exception()
                 outcomes.append(error if error is not None else future.result())
         return merge(outcomes, request)
 
-    def _send(self, url: str, body: dict[str, Any], request: ImageRequest) -> ImagesResult:
+    def _send(self, url: str, body: dict[str, Any], request: ImageRequest, limit: httpx.Timeout | None) -> ImagesResult:
         attempt, waited = 0, 0.0
         while True:
             try:
-                return self._send_once(url, body, request)
+                return self._send_once(url, body, request, limit)
             except (exc.APIError, exc.APIConnectionError) as error:
                 delay = self._retry.delay(error, attempt, waited)
                 if delay is None:
@@ -218,16 +221,20 @@ class ImagesClient(_ClientBase):
             _sleep(delay)
             attempt, waited = attempt + 1, waited + delay
 
-    def _send_once(self, url: str, body: dict[str, Any], request: ImageRequest) -> ImagesResult:
+    def _send_once(
+        self, url: str, body: dict[str, Any], request: ImageRequest, limit: httpx.Timeout | None
+    ) -> ImagesResult:
         if self._slots is None:  # the common, uncapped case: no context manager on the hot path
-            return self._read(self._post(url, body), request)
+            return self._read(self._post(url, body, limit), request)
         with self._slots:
-            response = self._post(url, body)
+            response = self._post(url, body, limit)
         return self._read(response, request)
 
-    def _post(self, url: str, body: dict[str, Any]) -> httpx.Response:
+    def _post(self, url: str, body: dict[str, Any], limit: httpx.Timeout | None) -> httpx.Response:
         try:
-            return self._http.post(url, json=body, headers=self._headers)
+            if limit is None:  # the client's own timeout
+                return self._http.post(url, json=body, headers=self._headers)
+            return self._http.post(url, json=body, headers=self._headers, timeout=limit)
         except httpx.RequestError as error:
             raise transport_error(error) from error
 

@@ -6,6 +6,8 @@ httpx ``TypeError`` on the first request or a silently ignored size cap.
 
 from __future__ import annotations
 
+import enum
+
 import httpx
 
 from ._exceptions import ConfigurationError
@@ -32,3 +34,17 @@ def checked_timeout(value: object) -> httpx.Timeout:
             f"timeout: must be seconds > 0 (e.g. 60.0), None for no limit, or an httpx.Timeout; got {value!r}"
         )
     return httpx.Timeout(float(value), connect=min(CONNECT_TIMEOUT, float(value)))
+
+
+class NotGiven(enum.Enum):
+    """An argument left out, where ``None`` means something (``timeout=None``: no limit)."""
+
+    NOT_GIVEN = "NOT_GIVEN"
+
+
+NOT_GIVEN = NotGiven.NOT_GIVEN
+
+
+def call_timeout(value: object) -> httpx.Timeout | None:
+    """A per-call ``timeout``, checked like the client's; None when not given (the client's applies)."""
+    return None if value is NOT_GIVEN else checked_timeout(value)
