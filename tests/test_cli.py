@@ -23,13 +23,20 @@ CLI = [sys.executable, "-m", "zhipu_images"]
 
 
 @pytest.fixture
-def server() -> Iterator[FakeServer]:
+def server(clean_env: pytest.MonkeyPatch) -> Iterator[FakeServer]:
+    """A fake platform on loopback that accepts only KEY, which the environment holds for the CLI."""
+    clean_env.setenv("ZHIPUAI_API_KEY", KEY)
     with running_fake_server(FakePlatform(api_key=KEY)) as running:
         yield running
 
 
 def run(*args: str, env: dict[str, str] | None = None) -> Result:
     return CliRunner().invoke(app, list(args), env=env, catch_exceptions=False)
+
+
+def against(server: FakeServer, out: Path) -> list[str]:
+    """Options that point a command at ``server``, saving into ``out``."""
+    return ["--base-url", f"{server.url}/api/paas/v4", "-o", str(out)]
 
 
 def pngs(folder: Path) -> list[Path]:
@@ -95,7 +102,7 @@ def test_key_file_and_base_url_reach_a_real_server_and_the_key_is_never_printed(
 ) -> None:
     key_file = tmp_path / "key.txt"
     key_file.write_text(KEY + "\n")
-    base = ["--api-key-file", str(key_file), "--base-url", f"{server.url}/api/paas/v4", "-o", str(tmp_path / "out")]
+    base = ["--api-key-file", str(key_file), *against(server, tmp_path / "out")]
     ok = run("generate", "a cat", *base, "--verbose")
     assert ok.exit_code == 0, ok.output
     key_file.write_text("sk-wrong-key")
@@ -105,17 +112,15 @@ def test_key_file_and_base_url_reach_a_real_server_and_the_key_is_never_printed(
     assert KEY not in ok.output + denied.output
 
 
-def against(server: FakeServer, out: Path) -> list[str]:
-    """Options that point a command at ``server`` with the right key, saving into ``out``."""
-    return ["--base-url", f"{server.url}/api/paas/v4", "-o", str(out)]
-
-
+@pytest.mark.parametrize("command", ["generate", "batch"])
 def test_an_unwritable_out_folder_is_exit_2_before_anything_is_paid_for(
-    tmp_path: Path, clean_env: pytest.MonkeyPatch, server: FakeServer
+    tmp_path: Path, server: FakeServer, command: str
 ) -> None:
-    clean_env.setenv("ZHIPUAI_API_KEY", KEY)
+    prompts = tmp_path / "prompts.txt"
+    prompts.write_text("a cat\n")
     (tmp_path / "a-file").write_text("not a folder")
-    result = run("generate", "a cat", *against(server, tmp_path / "a-file" / "images"))
+    subject = "a cat" if command == "generate" else str(prompts)
+    result = run(command, subject, *against(server, tmp_path / "a-file" / "images"))
     assert result.exit_code == 2
     assert f"--out {tmp_path / 'a-file' / 'images'}: cannot write there" in result.stderr
     assert "nothing was sent" in result.stderr
@@ -123,9 +128,8 @@ def test_an_unwritable_out_folder_is_exit_2_before_anything_is_paid_for(
 
 
 def test_watermark_flag_reaches_the_platform_and_is_refused_where_unsupported(
-    tmp_path: Path, clean_env: pytest.MonkeyPatch, server: FakeServer
+    tmp_path: Path, server: FakeServer
 ) -> None:
-    clean_env.setenv("ZHIPUAI_API_KEY", KEY)
     assert run("generate", "a cat", "--no-watermark", *against(server, tmp_path / "out")).exit_code == 0
     assert server.platform.requests[-1].json["watermark_enabled"] is False
     refused = run("generate", "a cat", "-m", "dall-e-2", "--no-watermark", "--fake", "-o", str(tmp_path / "out"))
@@ -134,9 +138,8 @@ def test_watermark_flag_reaches_the_platform_and_is_refused_where_unsupported(
 
 
 def test_a_model_without_an_endpoint_is_exit_2_naming_the_option_and_nothing_is_sent(
-    tmp_path: Path, clean_env: pytest.MonkeyPatch, server: FakeServer
+    tmp_path: Path, server: FakeServer
 ) -> None:
-    clean_env.setenv("ZHIPUAI_API_KEY", KEY)
     result = run("generate", "a cat", "-m", "dall-e-3", *against(server, tmp_path / "out"))
     assert result.exit_code == 2
     assert "dall-e-3 is served by OpenAI-compatible endpoints" in result.stderr
@@ -146,9 +149,8 @@ def test_a_model_without_an_endpoint_is_exit_2_naming_the_option_and_nothing_is_
 
 @pytest.mark.parametrize("as_json", [False, True])
 def test_an_image_that_cannot_be_downloaded_is_reported_with_its_url_and_exit_1(
-    tmp_path: Path, clean_env: pytest.MonkeyPatch, server: FakeServer, as_json: bool
+    tmp_path: Path, server: FakeServer, as_json: bool
 ) -> None:
-    clean_env.setenv("ZHIPUAI_API_KEY", KEY)
     server.platform.image_urls_expired = True
     result = run("generate", "a cat", *against(server, tmp_path / "out"), *(["--json"] if as_json else []))
     assert result.exit_code == 1
@@ -165,10 +167,7 @@ def test_an_image_that_cannot_be_downloaded_is_reported_with_its_url_and_exit_1(
         )
 
 
-def test_a_partly_failed_n_keeps_the_images_that_were_generated(
-    tmp_path: Path, clean_env: pytest.MonkeyPatch, server: FakeServer
-) -> None:
-    clean_env.setenv("ZHIPUAI_API_KEY", KEY)
+def test_a_partly_failed_n_keeps_the_images_that_were_generated(tmp_path: Path, server: FakeServer) -> None:
     server.platform.fail_next("content_filter")
     result = run("generate", "a cat", "-n", "3", "-m", "cogview-4", *against(server, tmp_path / "out"))
     assert result.exit_code == 1
@@ -276,9 +275,8 @@ def test_batch_reports_every_invalid_line_before_sending_anything(
 
 
 def test_batch_reports_lines_whose_model_has_no_endpoint_before_sending_anything(
-    tmp_path: Path, clean_env: pytest.MonkeyPatch, server: FakeServer
+    tmp_path: Path, server: FakeServer
 ) -> None:
-    clean_env.setenv("ZHIPUAI_API_KEY", KEY)
     items = tmp_path / "items.jsonl"
     items.write_text('{"prompt": "a cat"}\n{"prompt": "a dog", "model": "dall-e-2"}\n')
     result = run("batch", str(items), *against(server, tmp_path / "out"))
@@ -289,24 +287,9 @@ def test_batch_reports_lines_whose_model_has_no_endpoint_before_sending_anything
     assert not (tmp_path / "out").exists()
 
 
-def test_batch_into_an_unwritable_out_folder_is_exit_2_before_anything_is_paid_for(
-    tmp_path: Path, clean_env: pytest.MonkeyPatch, server: FakeServer
-) -> None:
-    clean_env.setenv("ZHIPUAI_API_KEY", KEY)
-    prompts = tmp_path / "prompts.txt"
-    prompts.write_text("a cat\n")
-    (tmp_path / "a-file").write_text("not a folder")
-    result = run("batch", str(prompts), *against(server, tmp_path / "a-file" / "out"))
-    assert result.exit_code == 2
-    assert "cannot write there" in result.stderr
-    assert "nothing was sent" in result.stderr
-    assert server.platform.received == 0
-
-
 def test_batch_keeps_the_urls_of_images_it_could_not_save_and_fetches_them_next_run(
-    tmp_path: Path, clean_env: pytest.MonkeyPatch, server: FakeServer
+    tmp_path: Path, server: FakeServer
 ) -> None:
-    clean_env.setenv("ZHIPUAI_API_KEY", KEY)
     prompts = tmp_path / "prompts.txt"
     prompts.write_text("a cat\na dog\n")
     out = tmp_path / "out"
@@ -357,14 +340,14 @@ def test_batch_failures_exit_1_with_a_table_and_are_retried_next_run(
     prompts = tmp_path / "prompts.txt"
     prompts.write_text("one\ntwo\nthree\n")
     out = tmp_path / "out"
-    args = ["batch", str(prompts), "--out", str(out), "--base-url", f"{server.url}/api/paas/v4", "-c", "1"]
+    args = ["batch", str(prompts), *against(server, out), "-c", "1"]
     server.platform.fail_next("content_filter")
-    first = run(*args, env={"ZHIPUAI_API_KEY": KEY})
+    first = run(*args)
     assert first.exit_code == 1
     assert "1 failed" in first.stderr
     assert "1301" in first.stderr
     assert KEY not in first.output
-    second = run(*args, env={"ZHIPUAI_API_KEY": KEY})
+    second = run(*args)
     assert second.exit_code == 0, second.output
     assert "1 done, 2 already done" in second.stderr
     records = manifest(out)
