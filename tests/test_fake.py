@@ -230,6 +230,13 @@ def test_bad_fault_rates_are_refused_with_the_reason(rates: dict[str, float], me
     assert platform.fault_rates == {}
 
 
+def test_scripting_an_unknown_fault_is_refused_with_the_known_ones() -> None:
+    platform = FakePlatform()
+    with pytest.raises(ValueError, match=re.escape("unknown fault 'meteor'; choose from rate_limit, overloaded")):
+        platform.fail_next("meteor")  # type: ignore[arg-type]
+    assert statuses(platform, 1) == [200]
+
+
 def test_dropped_connection(send: tuple[FakePlatform, Send]) -> None:
     platform, request = send
     platform.fail_next("drop")

@@ -22,7 +22,7 @@ import warnings
 from collections.abc import Iterable, Mapping
 from functools import cache
 from importlib import resources
-from typing import Any, Literal, cast
+from typing import Any, Literal
 
 from attrs import define, field, frozen
 
@@ -142,16 +142,21 @@ class _Rejection(Exception):
         self.code, self.message, self.field = code, message, field
 
 
+def known_fault(name: str) -> Fault:
+    if name not in FAULTS:
+        raise ValueError(f"unknown fault {name!r}; choose from {', '.join(FAULTS)}")
+    return name
+
+
 def checked_fault_rates(rates: Mapping[str, float]) -> dict[Fault, float]:
     """``rates`` if every name is a fault and the probabilities are in [0, 1] and add up to at most 1."""
-    for fault, rate in rates.items():
-        if fault not in FAULTS:
-            raise ValueError(f"unknown fault {fault!r}; choose from {', '.join(FAULTS)}")
+    checked = {known_fault(name): rate for name, rate in rates.items()}
+    for fault, rate in checked.items():
         if not 0 <= rate <= 1:
             raise ValueError(f"the rate of {fault} must be between 0 and 1, got {rate!r}")
-    if sum(rates.values()) > 1:
-        raise ValueError(f"fault rates add up to {sum(rates.values()):g}, more than 1")
-    return {cast(Fault, fault): rate for fault, rate in rates.items()}
+    if sum(checked.values()) > 1:
+        raise ValueError(f"fault rates add up to {sum(checked.values()):g}, more than 1")
+    return checked
 
 
 class FakePlatform:
@@ -207,10 +212,8 @@ class FakePlatform:
 
     def fail_next(self, fault: Fault, times: int = 1) -> None:
         """Answer the next ``times`` generation requests with ``fault`` (queued after earlier ones)."""
-        if fault not in FAULTS:
-            raise ValueError(f"unknown fault {fault!r}; choose from {', '.join(FAULTS)}")
         with self._lock:
-            self._faults.extend([fault] * times)
+            self._faults.extend([known_fault(fault)] * times)
 
     @property
     def fault_rates(self) -> Mapping[Fault, float]:
