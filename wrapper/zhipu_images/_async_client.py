@@ -12,11 +12,21 @@ from typing import Any, Self
 
 import httpx
 
+from . import _deadline as deadline
 from . import _exceptions as exc
-from ._client import CHUNK_SIZE, DEFAULT_MAX_BYTES, DEFAULT_TIMEOUT, _ClientBase, merge
+from ._client import (
+    DEFAULT_MAX_BYTES,
+    DEFAULT_MAX_RESPONSE_BYTES,
+    DEFAULT_TIMEOUT,
+    DOWNLOAD_HEADERS,
+    _ClientBase,
+    merge,
+)
 from ._options import NOT_GIVEN, NotGiven, call_timeout
+from ._reading import BODY_FAILURES, AnswerReader, araw_chunks, decoder_for
+from ._responses import Answer
 from ._results import GeneratedImage, ImagesResult
-from ._retry import transport_error
+from ._retry import late_answer, transport_error
 from ._validation import ImageRequest
 
 # Module-level so tests can observe the waits without waiting.
@@ -37,8 +47,18 @@ class AsyncImagesClient(_ClientBase):
         max_concurrency: int | str | None = None,
         http_client: httpx.AsyncClient | None = None,
         max_download_bytes: int = DEFAULT_MAX_BYTES,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
     ) -> None:
-        super().__init__(api_key, base_url, openai_base_url, timeout, max_retries, max_concurrency, max_download_bytes)
+        super().__init__(
+            api_key,
+            base_url,
+            openai_base_url,
+            timeout,
+            max_retries,
+            max_concurrency,
+            max_download_bytes,
+            max_response_bytes,
+        )
         self._owns_http = http_client is None
         self._http = http_client or httpx.AsyncClient(timeout=self._timeout, limits=self._limits)
         self._slots = asyncio.Semaphore(self.max_concurrency) if self.max_concurrency else None
@@ -102,18 +122,36 @@ class AsyncImagesClient(_ClientBase):
         self, url: str, body: dict[str, Any], request: ImageRequest, limit: httpx.Timeout | None
     ) -> ImagesResult:
         if self._slots is None:
-            return self._read(await self._post(url, body, limit), request)
+            return self._read(await self._post(url, body, request, limit), request)
         async with self._slots:
-            response = await self._post(url, body, limit)
-        return self._read(response, request)
+            answer = await self._post(url, body, request, limit)
+        return self._read(answer, request)
 
-    async def _post(self, url: str, body: dict[str, Any], limit: httpx.Timeout | None) -> httpx.Response:
+    async def _post(self, url: str, body: dict[str, Any], request: ImageRequest, limit: httpx.Timeout | None) -> Answer:
+        timeout = limit or self._http.timeout
+        outgoing = self._http.build_request("POST", url, json=body, headers=self._headers, timeout=timeout)
+        reader: AnswerReader | None = None
+        response: httpx.Response | None = None
         try:
-            if limit is None:  # the client's own timeout
-                return await self._http.post(url, json=body, headers=self._headers)
-            return await self._http.post(url, json=body, headers=self._headers, timeout=limit)
-        except httpx.RequestError as error:
-            raise transport_error(error) from error
+            async with asyncio.timeout(deadline.deadline_seconds(timeout)):
+                try:
+                    response = await self._http.send(outgoing, stream=True)
+                except httpx.RequestError as error:  # nothing of an answer arrived
+                    raise transport_error(error) from error
+                try:  # the status line arrived: from here on, nothing is sent again
+                    reader = self._reader(response, request)
+                    async for chunk in araw_chunks(response):
+                        reader.feed(chunk)
+                    return reader.answer()
+                finally:
+                    await response.aclose()
+        except BODY_FAILURES as failure:
+            assert response is not None
+            return self._broken(response, failure, request)
+        except TimeoutError as late:
+            if response is None:  # no status line in time: may have been received and billed, so not retried
+                raise late_answer() from late
+            return self._broken(response, deadline.DeadlineExceeded(), request)
 
     async def download(
         self,
@@ -125,20 +163,27 @@ class AsyncImagesClient(_ClientBase):
     ) -> Path:
         """Save one image (from ``result.images``, or an image URL) into the folder ``dest``; return its path.
 
-        Never leaves a partial file."""
+        Never leaves a partial file. The whole download ends within the client's timeout."""
         started = self._start_download(image, dest, filename, max_bytes)
         if isinstance(started, Path):
             return started
         url, target = started
         try:
-            async with self._http.stream("GET", url, follow_redirects=True) as response:
+            async with (
+                asyncio.timeout(deadline.deadline_seconds(self._http.timeout)),
+                self._http.stream("GET", url, headers=DOWNLOAD_HEADERS, follow_redirects=True) as response,
+            ):
                 target.check_status(response.status_code)
-                async for chunk in response.aiter_bytes(CHUNK_SIZE):
-                    target.write(chunk)
+                decoder = decoder_for(response, target.max_bytes)
+                async for chunk in araw_chunks(response):
+                    target.write(decoder.feed(chunk))
+                target.write(decoder.flush())
             return target.commit()
-        except httpx.RequestError as error:
+        except (*BODY_FAILURES, TimeoutError) as failure:
             target.abort()
-            raise exc.DownloadError(f"download failed: {type(error).__name__}") from error
+            raise target.failed(
+                deadline.DeadlineExceeded() if isinstance(failure, TimeoutError) else failure
+            ) from failure
         except BaseException:
             target.abort()
             raise

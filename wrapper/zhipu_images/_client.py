@@ -21,11 +21,15 @@ from typing import TYPE_CHECKING, Any, Self
 
 import httpx
 
+from . import _deadline as deadline
 from . import _exceptions as exc
+from ._bounded import ACCEPT_ENCODING
 from ._config import Endpoints, resolve_endpoints
 from ._limits import resolve_concurrency
 from ._options import NOT_GIVEN, NotGiven, call_timeout, checked_int, checked_timeout
-from ._responses import error_from_response, result_from_response
+from ._reading import BODY_FAILURES, AnswerReader, broken_answer, decoder_for, raw_chunks
+from ._redact import secret_forms
+from ._responses import Answer, error_from_response, result_from_response
 from ._results import GeneratedImage, ImagesResult
 from ._retry import RetryPolicy, transport_error
 from ._validation import ImageRequest, checked_extra_body, validate_request
@@ -39,7 +43,11 @@ _sleep = time.sleep
 DEFAULT_TIMEOUT = 60.0  # hd images take ~20 s (seeds 000/001): leave room for a slow one
 #: Default cap on one downloaded image. A 2048x2048 RGBA PNG is at most ~16 MiB.
 DEFAULT_MAX_BYTES = 64 * 1024 * 1024
-CHUNK_SIZE = 64 * 1024
+#: Default cap on one API answer, decoded. A URL answer is a few hundred bytes; inline (b64_json)
+#: images get room for n images of max_download_bytes on top (``_ClientBase._answer_cap``).
+DEFAULT_MAX_RESPONSE_BYTES = 4 * 1024 * 1024
+#: Image hosts get no key, and are asked only for encodings that can be inflated with a bound.
+DOWNLOAD_HEADERS = {"Accept-Encoding": ACCEPT_ENCODING}
 
 
 class _ClientBase:
@@ -52,12 +60,15 @@ class _ClientBase:
         max_retries: int,
         max_concurrency: int | str | None,
         max_download_bytes: int,
+        max_response_bytes: int,
     ) -> None:
         self._endpoints: Endpoints = resolve_endpoints(api_key, base_url, openai_base_url)
-        self._headers = {"Authorization": f"Bearer {self._endpoints.api_key}"}
+        self._headers = {"Authorization": f"Bearer {self._endpoints.api_key}", "Accept-Encoding": ACCEPT_ENCODING}
+        self._secret_forms = secret_forms(self._endpoints.api_key)
         self._retry = RetryPolicy(max_retries=checked_int("max_retries", max_retries, minimum=0))
         self.max_concurrency = resolve_concurrency(max_concurrency)
         self.max_download_bytes = checked_int("max_download_bytes", max_download_bytes, minimum=1)
+        self.max_response_bytes = checked_int("max_response_bytes", max_response_bytes, minimum=1024)
         self._timeout = checked_timeout(timeout)
         self._limits = httpx.Limits(max_connections=max(100, self.max_concurrency or 0), max_keepalive_connections=20)
 
@@ -114,11 +125,23 @@ class _ClientBase:
             raise exc.DownloadError("the image has neither url nor b64_json")
         return checked_url(image.url), AtomicImageFile(dest, stem, cap)
 
-    def _read(self, response: httpx.Response, request: ImageRequest) -> ImagesResult:
+    def _answer_cap(self, request: ImageRequest) -> int:
+        """The decoded size one answer may have: inline images need room for n of them, base64-encoded."""
+        if request.response_format == "b64_json":
+            return self.max_response_bytes + request.n * (self.max_download_bytes * 4 // 3 + 4)
+        return self.max_response_bytes
+
+    def _reader(self, response: httpx.Response, request: ImageRequest) -> AnswerReader:
+        return AnswerReader(response, self._answer_cap(request), self._secret_forms)
+
+    def _broken(self, response: httpx.Response, failure: BaseException, request: ImageRequest) -> Answer:
+        return broken_answer(response, failure, self._answer_cap(request))
+
+    def _read(self, answer: Answer, request: ImageRequest) -> ImagesResult:
         key = self._endpoints.api_key
-        if response.status_code == 200:
-            return result_from_response(response, request, redact=key)
-        raise error_from_response(response, redact=key)
+        if answer.status_code == 200:
+            return result_from_response(answer, request, redact=key)
+        raise error_from_response(answer, redact=key)
 
 
 def merge(outcomes: Sequence[ImagesResult | BaseException], request: ImageRequest) -> ImagesResult:
@@ -158,10 +181,22 @@ class ImagesClient(_ClientBase):
         max_concurrency: int | str | None = None,
         http_client: httpx.Client | None = None,
         max_download_bytes: int = DEFAULT_MAX_BYTES,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
     ) -> None:
-        super().__init__(api_key, base_url, openai_base_url, timeout, max_retries, max_concurrency, max_download_bytes)
+        super().__init__(
+            api_key,
+            base_url,
+            openai_base_url,
+            timeout,
+            max_retries,
+            max_concurrency,
+            max_download_bytes,
+            max_response_bytes,
+        )
         self._owns_http = http_client is None
-        self._http = http_client or httpx.Client(timeout=self._timeout, limits=self._limits)
+        self._http = http_client or httpx.Client(
+            timeout=self._timeout, transport=deadline.deadline_transport(self._limits)
+        )
         self._slots = threading.BoundedSemaphore(self.max_concurrency) if self.max_concurrency else None
 
     def generate(
@@ -225,18 +260,30 @@ class ImagesClient(_ClientBase):
         self, url: str, body: dict[str, Any], request: ImageRequest, limit: httpx.Timeout | None
     ) -> ImagesResult:
         if self._slots is None:  # the common, uncapped case: no context manager on the hot path
-            return self._read(self._post(url, body, limit), request)
+            return self._read(self._post(url, body, request, limit), request)
         with self._slots:
-            response = self._post(url, body, limit)
-        return self._read(response, request)
+            answer = self._post(url, body, request, limit)
+        return self._read(answer, request)
 
-    def _post(self, url: str, body: dict[str, Any], limit: httpx.Timeout | None) -> httpx.Response:
-        try:
-            if limit is None:  # the client's own timeout
-                return self._http.post(url, json=body, headers=self._headers)
-            return self._http.post(url, json=body, headers=self._headers, timeout=limit)
-        except httpx.RequestError as error:
-            raise transport_error(error) from error
+    def _post(self, url: str, body: dict[str, Any], request: ImageRequest, limit: httpx.Timeout | None) -> Answer:
+        timeout = limit or self._http.timeout
+        at = deadline.expiry(timeout)
+        outgoing = self._http.build_request("POST", url, json=body, headers=self._headers, timeout=timeout)
+        with deadline.active(at):
+            try:
+                response = self._http.send(outgoing, stream=True)
+            except httpx.RequestError as error:  # nothing of an answer arrived
+                raise transport_error(error) from error
+            try:  # the status line arrived: from here on, nothing is sent again
+                reader = self._reader(response, request)
+                for chunk in raw_chunks(response):
+                    reader.feed(chunk)
+                    deadline.check(at)
+                return reader.answer()
+            except BODY_FAILURES as failure:
+                return self._broken(response, failure, request)
+            finally:
+                response.close()
 
     def download(
         self,
@@ -248,20 +295,27 @@ class ImagesClient(_ClientBase):
     ) -> Path:
         """Save one image (from ``result.images``, or an image URL) into the folder ``dest``; return its path.
 
-        Never leaves a partial file."""
+        Never leaves a partial file. The whole download ends within the client's timeout."""
         started = self._start_download(image, dest, filename, max_bytes)
         if isinstance(started, Path):
             return started
         url, target = started
+        at = deadline.expiry(self._http.timeout)
         try:
-            with self._http.stream("GET", url, follow_redirects=True) as response:
+            with (
+                deadline.active(at),
+                self._http.stream("GET", url, headers=DOWNLOAD_HEADERS, follow_redirects=True) as response,
+            ):
                 target.check_status(response.status_code)
-                for chunk in response.iter_bytes(CHUNK_SIZE):
-                    target.write(chunk)
+                decoder = decoder_for(response, target.max_bytes)
+                for chunk in raw_chunks(response):
+                    target.write(decoder.feed(chunk))
+                    deadline.check(at)
+                target.write(decoder.flush())
             return target.commit()
-        except httpx.RequestError as error:
+        except BODY_FAILURES as failure:
             target.abort()
-            raise exc.DownloadError(f"download failed: {type(error).__name__}") from error
+            raise target.failed(failure) from failure
         except BaseException:
             target.abort()
             raise

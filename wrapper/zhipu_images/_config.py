@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from urllib.parse import urlsplit
 
+import httpx
 from attrs import field, frozen
 
 from ._exceptions import ConfigurationError
+from ._redact import safe_text
 
 DEFAULT_BASE_URL = "https://open.bigmodel.cn/api/paas/v4"
 ZHIPU_KEY_VARIABLES = ("ZHIPUAI_API_KEY", "ZAI_API_KEY")  # zhipuai's, then zai-sdk's
@@ -49,11 +52,42 @@ def _is_openai_style(url: str) -> bool:
     return urlsplit(url).path.rstrip("/").endswith("/v1")
 
 
-def _checked_url(url: str, argument: str) -> str:
-    parts = urlsplit(url)
+#: What an HTTP header can carry of a key: printable ASCII, no spaces (RFC 9110 token68 and then some).
+_KEY = re.compile(r"[\x21-\x7e]+")
+
+
+def _checked_url(url: object, argument: str) -> str:
+    if not isinstance(url, str):
+        raise ConfigurationError(f"{argument}: expected a URL string, got {type(url).__name__}")
+    shown = safe_text(url, limit=200)
+    try:
+        parts = urlsplit(url)
+        httpx.URL(url)
+    except (ValueError, httpx.InvalidURL) as error:
+        raise ConfigurationError(
+            f"{argument}: {shown!r} is not a valid URL ({error}), e.g. {DEFAULT_BASE_URL}"
+        ) from None
     if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ConfigurationError(f"{argument}: {url!r} is not an http(s) URL, e.g. {DEFAULT_BASE_URL}")
+        raise ConfigurationError(f"{argument}: {shown!r} is not an http(s) URL, e.g. {DEFAULT_BASE_URL}")
+    if not _KEY.fullmatch(url):
+        raise ConfigurationError(f"{argument}: {shown!r} contains spaces, control or non-ASCII characters")
     return url.rstrip("/") + "/images/generations"
+
+
+def _checked_key(key: object, source: str) -> str:
+    """The key if it can be sent as a header; an error that names where it came from, never the key itself."""
+    if not isinstance(key, str):
+        raise ConfigurationError(f"api_key: expected a string, got {type(key).__name__}")
+    key = key.strip()
+    bad = next((i for i, char in enumerate(key) if not _KEY.fullmatch(char)), None)
+    if bad is not None:
+        char = key[bad]
+        what = "a line break" if char in "\r\n" else "a space" if char.isspace() else f"U+{ord(char):04X}"
+        raise ConfigurationError(
+            f"the API key from {source} cannot be sent in an HTTP header: character {bad + 1} of {len(key)} is "
+            f"{what} (keys are printable ASCII without spaces; check for a stray character or a second line)"
+        )
+    return key
 
 
 def resolve_endpoints(
@@ -65,15 +99,21 @@ def resolve_endpoints(
     """Resolve key and endpoint URLs (``base_url + "/images/generations"``, as the official SDKs do)."""
     env = os.environ if env is None else env
     zhipu = base_url or _first(env, ZHIPU_URL_VARIABLES) or DEFAULT_BASE_URL
+    zhipu_url = _checked_url(zhipu, "base_url")
     openai = openai_base_url or env.get(OPENAI_URL_VARIABLE) or (zhipu if _is_openai_style(zhipu) else None)
+    openai_url = _checked_url(openai, "openai_base_url") if openai else None
     key_variables = ZHIPU_KEY_VARIABLES + ((OPENAI_KEY_VARIABLE,) if openai else ())
-    key = api_key if api_key is not None else _first(env, key_variables)
-    if not key or not key.strip():
+    source = "api_key"
+    key: object = api_key
+    if api_key is None:
+        source = next((name for name in key_variables if env.get(name, "").strip()), source)
+        key = _first(env, key_variables)
+    if key is None or (isinstance(key, str) and not key.strip()):
         raise ConfigurationError(
             "no API key: pass api_key=... or set " + " or ".join(key_variables) + " (see your platform's API keys page)"
         )
     return Endpoints(
-        api_key=key.strip(),
-        zhipu_url=_checked_url(zhipu, "base_url"),
-        openai_url=_checked_url(openai, "openai_base_url") if openai else None,
+        api_key=_checked_key(key, source),
+        zhipu_url=zhipu_url,
+        openai_url=openai_url,
     )

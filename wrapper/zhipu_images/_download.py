@@ -17,7 +17,12 @@ import tempfile
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import httpx
+
+from ._bounded import BodyTooLarge, BodyUndecodable
+from ._deadline import DeadlineExceeded
 from ._exceptions import DownloadError
+from ._redact import safe_text
 from ._results import GeneratedImage
 
 #: hidden temporary files, renamed into place when complete
@@ -31,6 +36,13 @@ _SIGNATURES = (
 )
 
 
+#: Bytes kept from the start of an image (its signature and first chunk header) and from its end (the trailer).
+HEAD_BYTES = 16
+TAIL_BYTES = 12
+#: The last 12 bytes of every PNG: an empty IEND chunk with its CRC.
+_PNG_END = b"\x00\x00\x00\x00IEND\xaeB`\x82"
+
+
 def image_extension(head: bytes) -> str | None:
     """The file extension for an image's first bytes, or None if they are not a known image format."""
     for signature, extension in _SIGNATURES:
@@ -41,13 +53,54 @@ def image_extension(head: bytes) -> str | None:
     return None
 
 
+def structure_problem(extension: str, head: bytes, tail: bytes, size: int) -> str | None:
+    """Why bytes that start like an image are not a whole one (a PNG signature followed by HTML), or None.
+
+    Checked on what the file's ends hold, not by decoding it: a PNG must open
+    with its IHDR chunk and close with IEND; a JPEG ends with its EOI marker; a
+    GIF with its trailer; a WebP's RIFF size must match the file's.
+    """
+    if extension == "png":
+        if head[8:16] != b"\x00\x00\x00\x0dIHDR":
+            return "it starts with a PNG signature but no IHDR chunk follows"
+        if not tail.endswith(_PNG_END):
+            return "it is a PNG without its IEND chunk (cut short, or followed by something else)"
+    elif extension == "jpg" and not tail.endswith(b"\xff\xd9"):
+        return "it is a JPEG without its end marker (cut short, or followed by something else)"
+    elif extension == "gif" and not tail.endswith(b";"):
+        return "it is a GIF without its trailer (cut short, or followed by something else)"
+    elif extension == "webp" and int.from_bytes(head[4:8], "little") + 8 != size:
+        return "its RIFF size does not match its length"
+    return None
+
+
 def checked_url(url: str) -> str:
-    scheme = urlsplit(url).scheme.lower()
-    if scheme not in ("http", "https"):
+    """``url`` if httpx can send it to an http(s) host; a ``DownloadError`` saying why not otherwise."""
+    if not isinstance(url, str):
+        raise DownloadError(f"image URL: expected a string, got {type(url).__name__}")
+    try:
+        parts = urlsplit(url)
+        httpx.URL(url)
+    except (ValueError, httpx.InvalidURL) as error:
+        raise DownloadError(f"image URL {safe_text(url, limit=200)!r} is not a valid URL ({error})") from None
+    scheme = parts.scheme.lower()
+    if scheme not in ("http", "https") or not parts.netloc:
         raise DownloadError(
             f"refusing to download from a {scheme or 'relative'!s} URL; only http and https are allowed"
         )
+    if any(ord(char) < 0x21 or ord(char) == 0x7F for char in url):
+        raise DownloadError(f"image URL {safe_text(url, limit=200)!r} contains spaces or control characters")
     return url
+
+
+def checked_dest(dest: object) -> Path:
+    """The folder argument of ``download`` as a ``Path``; a clear error for anything else."""
+    if not isinstance(dest, str | os.PathLike):
+        raise DownloadError(f"dest: expected a folder path (str or os.PathLike), got {type(dest).__name__}")
+    path = Path(dest)
+    if "\0" in str(path):
+        raise DownloadError("dest: a folder path cannot contain a NUL character")
+    return path
 
 
 def default_stem(image: GeneratedImage) -> str:
@@ -59,9 +112,13 @@ def checked_stem(filename: str | None, image: GeneratedImage) -> str:
     """A bare file name without extension: the caller's (checked) or one derived from the image."""
     if filename is None:
         return default_stem(image)
+    if not isinstance(filename, str):
+        raise DownloadError(f"filename: expected a plain file name (str), got {type(filename).__name__}")
     stem = filename.rsplit(".", 1)[0] if "." in filename.lstrip(".") else filename
     if not stem or stem in (".", "..") or any(sep in filename for sep in ("/", "\\", "\0")) or stem.startswith("."):
-        raise DownloadError(f"filename {filename!r} must be a plain file name, without folders or a leading dot")
+        raise DownloadError(
+            f"filename {safe_text(filename, limit=200)!r} must be a plain file name, without folders or a leading dot"
+        )
     return stem
 
 
@@ -69,7 +126,7 @@ class AtomicImageFile:
     """Collects an image's bytes in a hidden temporary file in ``dest``; ``commit`` renames it into place."""
 
     def __init__(self, dest: str | os.PathLike[str], stem: str, max_bytes: int):
-        self.folder = Path(dest)
+        self.folder = checked_dest(dest)
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
             fd, name = tempfile.mkstemp(dir=self.folder, prefix=TEMP_PREFIX, suffix=".part")
@@ -81,16 +138,20 @@ class AtomicImageFile:
         self.max_bytes = max_bytes
         self.size = 0
         self.head = b""
+        self.tail = b""
         self.extension: str | None = None
 
     def write(self, chunk: bytes) -> None:
+        if not chunk:
+            return
         self.size += len(chunk)
         if self.size > self.max_bytes:
             raise DownloadError(f"the image is larger than the {self.max_bytes} byte cap (max_bytes)")
-        if self.extension is None and len(self.head) < 12:
-            self.head += chunk[: 12 - len(self.head)]
-            if len(self.head) >= 12:
+        if self.extension is None and len(self.head) < HEAD_BYTES:
+            self.head += chunk[: HEAD_BYTES - len(self.head)]
+            if len(self.head) >= HEAD_BYTES:
                 self._check_head()
+        self.tail = (self.tail + chunk[-TAIL_BYTES:])[-TAIL_BYTES:]
         try:
             self.file.write(chunk)
         except OSError as error:  # a full disk, a quota: the image cannot be kept
@@ -105,9 +166,23 @@ class AtomicImageFile:
         if status_code != 200:
             raise DownloadError(f"the image URL answered HTTP {status_code}")
 
+    def failed(self, failure: BaseException) -> DownloadError:
+        """The error for a download whose body did not arrive whole (``_reading.BODY_FAILURES``)."""
+        if isinstance(failure, BodyTooLarge):
+            return DownloadError(f"the image is larger than the {self.max_bytes} byte cap (max_bytes)")
+        if isinstance(failure, DeadlineExceeded | httpx.TimeoutException):
+            return DownloadError("download failed: the image did not arrive in time (the client's timeout)")
+        if isinstance(failure, BodyUndecodable):
+            return DownloadError(f"download failed: {failure}")
+        return DownloadError(f"download failed: {type(failure).__name__}")
+
     def commit(self) -> Path:
         if self.extension is None:
             self._check_head()
+        assert self.extension is not None
+        problem = structure_problem(self.extension, self.head, self.tail, self.size)
+        if problem is not None:
+            raise DownloadError(f"the content is not a whole image: {problem}")
         target = self.folder / f"{self.stem}.{self.extension}"
         try:
             self.file.close()  # flushes: a full disk shows here too

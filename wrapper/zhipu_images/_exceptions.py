@@ -16,13 +16,21 @@
     │   ├── ServerError                 5xx; codes 500, 1230, 1234                      [retryable]
     │   └── UnexpectedResponseError     an answer the contract does not allow (not JSON, no image, ...)
     ├── APIConnectionError          no answer: DNS, refused, reset, TLS                 [retryable]
-    │   └── APITimeoutError             no answer in time
+    │   ├── APITimeoutError             no answer in time (retried only if nothing was sent)
+    │   └── IncompleteResponseError     HTTP 200 arrived, its body broke off: never retried (may be billed)
     └── DownloadError               an image could not be saved (status, not an image, too large, bad URL)
 
 The business code in the body decides the class, not the HTTP status: the
 platform sends "no balance" (1113) and "account locked" (1112) as HTTP 429, and
 those must never be retried. ``retryable`` on an instance is what the retry
-policy reads. No message ever contains the API key.
+policy reads.
+
+Once the platform has started answering, the request is never sent again:
+the image may have been generated and billed. ``may_be_billed`` says so on
+the errors where that is possible (a cut-off, oversized or late 200).
+
+No message, code or request id ever contains the API key or a terminal control
+character, whatever the server sent.
 """
 
 from __future__ import annotations
@@ -43,6 +51,7 @@ __all__ = [
     "ContentFilterError",
     "DownloadError",
     "ImagesError",
+    "IncompleteResponseError",
     "InsufficientBalanceError",
     "ModelNotFoundError",
     "PermissionDeniedError",
@@ -59,6 +68,8 @@ class ImagesError(Exception):
 
     #: when ``generate(n>1)`` fails part-way: the images that did succeed (already paid for)
     partial_result: ImagesResult | None = None
+    #: True where the platform may have generated (and billed) an image whose answer was lost
+    may_be_billed: bool = False
 
 
 class ConfigurationError(ImagesError, ValueError):
@@ -169,6 +180,17 @@ class APIConnectionError(ImagesError):
 
 class APITimeoutError(APIConnectionError):
     """No answer in time. Retried only for connect and pool timeouts; see the retry policy."""
+
+
+class IncompleteResponseError(APIConnectionError):
+    """The platform answered HTTP 200 but the body broke off before it was whole.
+
+    Never retried: the image was probably generated and billed, and sending the
+    request again would pay for it twice.
+    """
+
+    retryable = False
+    may_be_billed = True
 
 
 class DownloadError(ImagesError):

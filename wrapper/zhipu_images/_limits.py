@@ -5,7 +5,7 @@ from __future__ import annotations
 from types import MappingProxyType
 
 from ._exceptions import ConfigurationError
-from ._options import checked_int
+from ._options import checked_int, shown
 
 #: Simultaneous requests per account tier, from the platform's docs (seed 003).
 TIERS: MappingProxyType[str, int] = MappingProxyType({"V0": 5, "V1": 10, "V2": 15, "V3": 20})
@@ -19,7 +19,7 @@ def resolve_concurrency(value: int | str | None) -> int | None:
         tier = TIERS.get(value.strip().upper())
         if tier is None:
             raise ConfigurationError(
-                f"max_concurrency: unknown tier {value!r}; use one of {', '.join(TIERS)} or an integer"
+                f"max_concurrency: unknown tier {shown(value)}; use one of {', '.join(TIERS)} or an integer"
             )
         return tier
     return checked_int("max_concurrency", value, minimum=1)

@@ -7,33 +7,64 @@ httpx ``TypeError`` on the first request or a silently ignored size cap.
 from __future__ import annotations
 
 import enum
+import math
 
 import httpx
 
 from ._exceptions import ConfigurationError
+from ._redact import safe_text
 
 #: Connecting should be quick even when generating is not: a dead host fails fast.
 CONNECT_TIMEOUT = 10.0
+#: The longest timeout taken: a day. Longer is no limit in practice, which is what ``None`` says.
+MAX_TIMEOUT = 86400.0
+_TIMEOUT_HINT = f"seconds > 0 and at most {MAX_TIMEOUT:.0f} (e.g. 60.0), None for no limit, or an httpx.Timeout"
 
 
 def checked_int(argument: str, value: object, *, minimum: int) -> int:
     """``value`` if it is an int (not a bool) of at least ``minimum``."""
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ConfigurationError(f"{argument}: must be an integer >= {minimum}, got {value!r}")
+        raise ConfigurationError(f"{argument}: must be an integer >= {minimum}, got {shown(value)}")
     return value
 
 
+def shown(value: object) -> str:
+    """``value`` as an error message quotes it: a huge int by its size (its repr may not even be allowed), a long
+    repr cut short, control characters escaped."""
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 64:
+        return f"an integer of {value.bit_length()} bits"
+    try:
+        text = repr(value)
+    except Exception:  # a hostile __repr__
+        text = f"a {type(value).__name__}"
+    return safe_text(text, limit=100)
+
+
+def _seconds(value: object) -> float | None:
+    """``value`` as seconds if it is a usable timeout (finite, > 0, at most a day); None if it is not."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    try:
+        seconds = float(value)
+    except OverflowError:  # an int too large for a float
+        return None
+    return seconds if math.isfinite(seconds) and 0 < seconds <= MAX_TIMEOUT else None
+
+
 def checked_timeout(value: object) -> httpx.Timeout:
-    """Seconds (> 0), ``None`` for no limit, or an ``httpx.Timeout`` used as is."""
+    """Seconds, ``None`` for no limit, or an ``httpx.Timeout`` whose phases are each seconds or None."""
     if isinstance(value, httpx.Timeout):
+        phases = {"connect": value.connect, "read": value.read, "write": value.write, "pool": value.pool}
+        for phase, seconds in phases.items():
+            if seconds is not None and _seconds(seconds) is None:
+                raise ConfigurationError(f"timeout: its {phase} phase must be {_TIMEOUT_HINT}; got {shown(seconds)}")
         return value
     if value is None:
         return httpx.Timeout(None, connect=CONNECT_TIMEOUT)
-    if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
-        raise ConfigurationError(
-            f"timeout: must be seconds > 0 (e.g. 60.0), None for no limit, or an httpx.Timeout; got {value!r}"
-        )
-    return httpx.Timeout(float(value), connect=min(CONNECT_TIMEOUT, float(value)))
+    seconds = _seconds(value)
+    if seconds is None:
+        raise ConfigurationError(f"timeout: must be {_TIMEOUT_HINT}; got {shown(value)}")
+    return httpx.Timeout(seconds, connect=min(CONNECT_TIMEOUT, seconds))
 
 
 class NotGiven(enum.Enum):

@@ -14,10 +14,28 @@ import time
 from typing import Any
 
 import httpx
+from attrs import frozen
 
 from . import _exceptions as exc
+from ._redact import safe_text
 from ._results import ContentFilter, GeneratedImage, ImagesResult
 from ._validation import ImageRequest
+
+
+@frozen
+class Answer:
+    """What arrived: the status, the headers, and the body read within its caps (already scrubbed of the key).
+
+    ``problem`` says why the body is missing when it could not be read whole
+    (over the cap, broken off, too slow); only error statuses get this far with
+    one, since a broken 200 is never treated as an answer.
+    """
+
+    status_code: int
+    headers: httpx.Headers
+    content: bytes
+    problem: str | None = None
+
 
 #: business code -> error class (reference: zhipu-error-codes.md)
 _CODE_CLASSES: dict[str, type[exc.APIError]] = {
@@ -53,7 +71,7 @@ _REQUEST_ID_HEADERS = frozenset({"x-request-id", "request-id", "x-log-id"})
 
 
 def parse_retry_after(headers: httpx.Headers) -> float | None:
-    """Seconds to wait from ``retry-after-ms``, or ``Retry-After`` as seconds or an HTTP date."""
+    """Seconds to wait from ``retry-after-ms``, or ``Retry-After`` as seconds or an HTTP date (never NaN)."""
     milliseconds = headers.get("retry-after-ms")
     if milliseconds is not None:
         try:
@@ -74,30 +92,44 @@ def parse_retry_after(headers: httpx.Headers) -> float | None:
     return max(0.0, when.timestamp() - time.time())
 
 
-def _request_id(response: httpx.Response, body: Any) -> str | None:
+def _request_id(response: Answer, body: Any, redact: str | None) -> str | None:
     # One pass over the (lower-cased) headers: each `name in response.headers` would be a scan of its own.
     for name, value in response.headers.multi_items():
         if name in _REQUEST_ID_HEADERS:
-            return value
+            return safe_text(value, redact, limit=200)
     if isinstance(body, dict):
         for candidate in (body.get("request_id"), body.get("id")):
             if isinstance(candidate, str):
-                return candidate
+                return safe_text(candidate, limit=200)  # the body was scrubbed as it arrived
     return None
 
 
-def error_from_response(response: httpx.Response, redact: str | None = None) -> exc.APIError:
-    """The typed error for a non-success response. The business code decides; the status is the fallback."""
+def _json(content: bytes) -> Any:
+    """The parsed body; ``ValueError`` for anything that is not JSON (nesting too deep for the parser included)."""
+    try:
+        return json.loads(content)
+    except RecursionError:
+        raise ValueError("JSON nested too deeply") from None
+
+
+def error_from_response(response: Answer, redact: str | None = None) -> exc.APIError:
+    """The typed error for a non-success response. The business code decides; the status is the fallback.
+
+    ``redact`` (the API key) is removed from header values quoted here; the body was scrubbed as it arrived.
+    """
     status = response.status_code
     try:
-        body = json.loads(response.content)
-    except ValueError as not_json:  # JSONDecodeError, or bytes that are not text
-        content_type = response.headers.get("content-type", "no content type")
+        if response.problem is not None:
+            raise ValueError(response.problem)
+        body = _json(response.content)
+    except ValueError as not_json:  # JSONDecodeError, bytes that are not text, or a body that never arrived whole
+        content_type = safe_text(response.headers.get("content-type", "no content type"), redact, limit=100)
         cls = exc.ServerError if status >= 500 else _STATUS_CLASSES.get(status, exc.UnexpectedResponseError)
+        what = response.problem or f"a body that is not JSON ({content_type})"
         error = cls(
-            f"HTTP {status} with a body that is not JSON ({content_type})",
+            f"HTTP {status} with {what}",
             status_code=status,
-            request_id=_request_id(response, None),
+            request_id=_request_id(response, None, redact),
             retry_after=parse_retry_after(response.headers),
         )
         error.__cause__ = not_json
@@ -106,7 +138,8 @@ def error_from_response(response: httpx.Response, redact: str | None = None) -> 
     code = message = None
     if isinstance(detail, dict):
         raw_code, raw_message = detail.get("code"), detail.get("message")
-        code = str(raw_code) if isinstance(raw_code, (str, int)) and not isinstance(raw_code, bool) else None
+        if isinstance(raw_code, (str, int)) and not isinstance(raw_code, bool):
+            code = safe_text(str(raw_code), limit=40)
         message = raw_message if isinstance(raw_message, str) else None
     if code in _CODE_CLASSES:
         cls = _CODE_CLASSES[code]
@@ -114,14 +147,11 @@ def error_from_response(response: httpx.Response, redact: str | None = None) -> 
         cls = exc.ServerError
     else:
         cls = _STATUS_CLASSES.get(status, exc.APIError)
-    text = message or f"HTTP {status} without an error message"
-    if redact:
-        text = text.replace(redact, "***")
     error = cls(
-        text,
+        safe_text(message or f"HTTP {status} without an error message"),
         status_code=status,
         code=code,
-        request_id=_request_id(response, body),
+        request_id=_request_id(response, body, redact),
         retry_after=parse_retry_after(response.headers),
     )
     if code in _RETRYABLE_CODES:
@@ -129,20 +159,20 @@ def error_from_response(response: httpx.Response, redact: str | None = None) -> 
     return error
 
 
-def result_from_response(response: httpx.Response, request: ImageRequest, redact: str | None = None) -> ImagesResult:
+def result_from_response(response: Answer, request: ImageRequest, redact: str | None = None) -> ImagesResult:
     """The result of a 200 response, or ``UnexpectedResponseError`` if it breaks the contract.
 
-    ``redact`` (the API key) is removed from any error message built here, as in ``error_from_response``.
+    ``redact`` (the API key) is removed from header values quoted here, as in ``error_from_response``.
     """
 
     def unexpected(why: str) -> exc.UnexpectedResponseError:
         return exc.UnexpectedResponseError(
-            f"the 200 response {why}", status_code=response.status_code, request_id=_request_id(response, body)
+            f"the 200 response {why}", status_code=response.status_code, request_id=_request_id(response, body, redact)
         )
 
     body: Any = None
     try:
-        body = json.loads(response.content)
+        body = _json(response.content)
     except ValueError as not_json:
         raise unexpected("is not JSON") from not_json
     if not isinstance(body, dict):
@@ -159,7 +189,7 @@ def result_from_response(response: httpx.Response, request: ImageRequest, redact
         images=images,
         content_filter=_content_filter(body.get("content_filter")),
         request=request,
-        request_ids=tuple(filter(None, [_request_id(response, body)])),
+        request_ids=tuple(filter(None, [_request_id(response, body, redact)])),
         extra={k: v for k, v in body.items() if k not in _RESULT_FIELDS},
     )
 

@@ -7,8 +7,9 @@ Retried: ``RateLimitError`` (1302, 1305, a 429 without a code), ``ServerError``
 A **read timeout is not retried**: the platform may have accepted the request
 and will bill the image even though the answer did not arrive in time; retrying
 could pay twice. Connect and pool timeouts are retried (nothing was sent), and
-so is a connection that broke before any answer (usually a stale keep-alive
-socket the server had closed).
+so is a connection closed before any answer arrived (usually a stale keep-alive
+socket the server had closed). Once a status line has arrived nothing is
+retried on account of the body (``_reading``): a 200 cut short is billed.
 
 The wait is the server's ``retry-after-ms`` / ``Retry-After`` when it sends one,
 otherwise exponential backoff with full jitter. A retry whose wait would push
@@ -28,7 +29,9 @@ from . import _exceptions as exc
 logger = logging.getLogger("zhipu_images")
 
 #: httpx failures where the request certainly or very probably never reached the platform
-_SAFE_TRANSPORT_ERRORS = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.RemoteProtocolError)
+_SAFE_TRANSPORT_ERRORS = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+#: httpcore's words for a connection closed before a single byte of the answer could be read
+_CLOSED_BEFORE_ANSWER = "Server disconnected without sending a response"
 
 
 @frozen
@@ -74,5 +77,17 @@ def transport_error(error: httpx.RequestError) -> exc.APIConnectionError:
         failure = exc.APIConnectionError(f"connection failed: {type(error).__name__}")
     else:
         failure = exc.APIConnectionError(f"the answer could not be read: {type(error).__name__}")
-    failure.retryable = isinstance(error, _SAFE_TRANSPORT_ERRORS)
+    failure.retryable = isinstance(error, _SAFE_TRANSPORT_ERRORS) or (
+        isinstance(error, httpx.RemoteProtocolError) and str(error).startswith(_CLOSED_BEFORE_ANSWER)
+    )
+    # Sent whole, then no answer: the platform may be generating it.
+    failure.may_be_billed = isinstance(error, httpx.ReadTimeout | httpx.ReadError)
+    return failure
+
+
+def late_answer() -> exc.APITimeoutError:
+    """The attempt's deadline passed before a status line arrived: never retried, the image may be billed."""
+    failure = exc.APITimeoutError("no answer in time (the attempt's deadline passed)")
+    failure.retryable = False
+    failure.may_be_billed = True
     return failure

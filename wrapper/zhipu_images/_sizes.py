@@ -6,12 +6,14 @@ import math
 import re
 
 from ._exceptions import RequestValidationError
+from ._options import shown
 from ._rules import ModelRules
 
 # ``x``, ``X`` and the multiplication sign ``×`` that the glm-image page prints,
 # with optional spaces. Six digits at most: larger numbers are never valid and
 # int() of thousands of digits is slow.
 _SIZE = re.compile(r"\s*([0-9]{1,6})\s*[xX×]\s*([0-9]{1,6})\s*")
+_LARGEST = 999_999  # the largest side the string form can write
 FORMAT_HINT = "write it as 'WIDTHxHEIGHT', e.g. '1024x1024', or pass a (width, height) tuple"
 
 
@@ -23,8 +25,11 @@ def parse_size(value: object) -> tuple[int, int]:
             return int(match[1]), int(match[2])
     elif isinstance(value, tuple) and len(value) == 2 and all(_is_int(side) for side in value):
         width, height = value
-        return width, height
-    raise RequestValidationError("size", "format", f"cannot read size {value!r}", value=value, suggestion=FORMAT_HINT)
+        if abs(width) <= _LARGEST and abs(height) <= _LARGEST:
+            return width, height
+    raise RequestValidationError(
+        "size", "format", f"cannot read size {shown(value)}", value=value, suggestion=FORMAT_HINT
+    )
 
 
 def _is_int(value: object) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import warnings
 from collections.abc import Mapping
 from typing import Any
@@ -9,6 +10,7 @@ from typing import Any
 from attrs import frozen
 
 from ._exceptions import RequestValidationError
+from ._options import shown
 from ._rules import DEFAULT_RESPONSE_FORMAT, MODELS, RESPONSE_FORMATS, USER_ID_LENGTH, ModelRules
 from ._sizes import nearest_valid_size, parse_size
 
@@ -112,7 +114,7 @@ def _model(model: object) -> ModelRules:
         rules = MODELS.get(model) or MODELS.get(model.strip().lower())
         if rules is not None:
             return rules
-        rule, message = "unknown_model", f"unknown model {model!r}"
+        rule, message = "unknown_model", f"unknown model {shown(model)}"
     else:
         rule, message = "type", f"must be a model name string, got {type(model).__name__}"
     known = ", ".join(MODELS)  # only errors pay for the hint
@@ -126,6 +128,7 @@ def _prompt(rules: ModelRules, prompt: object) -> str:
         raise RequestValidationError("prompt", "type", f"must be a string, got {type(prompt).__name__}", value=prompt)
     if not prompt.strip():
         raise RequestValidationError("prompt", "blank", "must not be empty or only whitespace", value=prompt)
+    _encodable("prompt", prompt)
     limit = rules.max_prompt_chars
     if limit is not None and len(prompt) > limit:
         raise RequestValidationError(
@@ -136,6 +139,23 @@ def _prompt(rules: ModelRules, prompt: object) -> str:
             suggestion=_models_with_longer_prompts(rules),
         )
     return prompt
+
+
+def _encodable(field: str, text: str) -> None:
+    """Text JSON can carry to the platform: UTF-8, so no lone surrogate (a byte that was not text, decoded)."""
+    if text.isascii():  # the common case, without encoding it
+        return
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as error:
+        raise RequestValidationError(
+            field,
+            "encoding",
+            f"character {error.start + 1} is a lone surrogate (U+{ord(text[error.start]):04X}), not text UTF-8 can "
+            "carry; it usually comes from bytes that were not UTF-8",
+            value=text,
+            suggestion="re-read the source as UTF-8, or remove the character",
+        ) from None
 
 
 def _models_with_longer_prompts(rules: ModelRules) -> str:
@@ -203,7 +223,7 @@ def _choice(rules: ModelRules, field: str, value: object, default: str | None) -
         hint += f"; {value!r} is supported by {', '.join(supporting)}"
     rule = "unsupported_by_model" if supporting else "not_allowed"
     raise RequestValidationError(
-        field, rule, f"{value!r} is not accepted by {rules.name}", value=value, suggestion=hint
+        field, rule, f"{shown(value)} is not accepted by {rules.name}", value=value, suggestion=hint
     )
 
 
@@ -244,6 +264,7 @@ def _user_id(rules: ModelRules, user_id: object) -> str | None:
         raise RequestValidationError(
             "user_id", "length", f"{len(user_id)} characters; it must be {low}-{high}", value=user_id
         )
+    _encodable("user_id", user_id)
     return user_id
 
 
@@ -293,4 +314,30 @@ def checked_extra_body(extra_body: object) -> dict[str, Any]:
             value=dict(extra_body),
             suggestion=f"pass {_CHECKED_FIELDS[checked[0]]}=... to generate(), where it is checked",
         )
+    for key, value in extra_body.items():
+        _encodable("extra_body", key)
+        problem = _json_problem(value)
+        if problem is not None:
+            raise RequestValidationError(
+                "extra_body",
+                "json",
+                f"{shown(key)}: {problem}",
+                value=dict(extra_body),
+                suggestion="use JSON values: strings, finite numbers, booleans, None, lists and dicts of them",
+            )
     return dict(extra_body)
+
+
+def _json_problem(value: object) -> str | None:
+    """Why ``value`` cannot be sent as JSON (as httpx encodes it: no NaN, UTF-8 text), or None if it can."""
+    try:
+        json.dumps(value, ensure_ascii=False, allow_nan=False).encode("utf-8")
+    except TypeError:
+        return "a value JSON cannot carry (bytes, a set, an object, or a dict with non-string keys)"
+    except UnicodeEncodeError:
+        return "text with a lone surrogate, which UTF-8 cannot carry"
+    except RecursionError:
+        return "nested too deeply"
+    except ValueError as error:  # NaN, inf, or a circular reference
+        return f"not JSON ({error})"
+    return None

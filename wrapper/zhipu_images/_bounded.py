@@ -1,0 +1,83 @@
+"""Reading a body with a cap on its *decoded* size, so no answer can take more memory than asked.
+
+httpx decodes ``Content-Encoding`` a whole network chunk at a time: 64 KiB of
+gzip can inflate to 64 MiB before anyone counts, and a 2 MB gzip bomb to
+gigabytes. ``BoundedDecoder`` inflates with ``zlib``'s ``max_length``, so it
+never produces more than one byte past the cap, and also caps the raw bytes (a
+compressed stream followed by endless junk). Only ``gzip`` and ``deflate`` are
+accepted, the encodings the clients ask for; anything else is refused rather
+than decoded unbounded.
+"""
+
+from __future__ import annotations
+
+import zlib
+
+#: What the clients send as Accept-Encoding: only what ``BoundedDecoder`` can inflate with a bound.
+ACCEPT_ENCODING = "gzip, deflate"
+
+
+class BodyTooLarge(Exception):
+    """The body, decoded, is over the cap."""
+
+
+class BodyUndecodable(Exception):
+    """The body's Content-Encoding is unknown or its compressed data is corrupt."""
+
+
+class BoundedDecoder:
+    """Feeds raw chunks, returns decoded ones; raises ``BodyTooLarge`` past ``cap`` decoded (or raw) bytes."""
+
+    def __init__(self, content_encoding: str | None, cap: int) -> None:
+        self.cap = cap
+        self.decoded = 0
+        self.raw = 0
+        self._inflater: zlib._Decompress | None = None
+        self._deflate = False
+        codings = [c.strip().lower() for c in (content_encoding or "").split(",") if c.strip()]
+        codings = [c for c in codings if c != "identity"]
+        if len(codings) > 1 or (codings and codings[0] not in ("gzip", "x-gzip", "deflate")):
+            raise BodyUndecodable(f"unsupported Content-Encoding {content_encoding!r} (asked for {ACCEPT_ENCODING})")
+        if codings:
+            self._deflate = codings[0] == "deflate"
+            # gzip: its header; deflate: zlib-wrapped, falling back to raw deflate as some servers send.
+            self._inflater = zlib.decompressobj(zlib.MAX_WBITS | (0 if self._deflate else 16))
+
+    def feed(self, chunk: bytes) -> bytes:
+        self.raw += len(chunk)
+        if self.raw > self.cap:
+            raise BodyTooLarge
+        if self._inflater is None:
+            self._count(len(chunk))
+            return chunk
+        parts = []
+        data = chunk
+        while data:
+            try:
+                part = self._inflater.decompress(data, self.cap - self.decoded + 1)
+            except zlib.error as error:
+                if self._deflate and self.decoded == 0 and self.raw == len(chunk):
+                    self._inflater, self._deflate = zlib.decompressobj(-zlib.MAX_WBITS), False
+                    continue
+                raise BodyUndecodable(f"corrupt compressed body ({error})") from error
+            self._count(len(part))
+            parts.append(part)
+            data = self._inflater.unconsumed_tail
+            if self._inflater.eof:
+                break  # trailing bytes after the end of the stream are ignored (and were counted as raw)
+        return b"".join(parts)
+
+    def flush(self) -> bytes:
+        if self._inflater is None:
+            return b""
+        try:
+            rest = self._inflater.flush()
+        except zlib.error as error:
+            raise BodyUndecodable(f"corrupt compressed body ({error})") from error
+        self._count(len(rest))
+        return rest
+
+    def _count(self, size: int) -> None:
+        self.decoded += size
+        if self.decoded > self.cap:
+            raise BodyTooLarge
