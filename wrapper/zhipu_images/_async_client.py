@@ -176,7 +176,8 @@ class AsyncImagesClient(_ClientBase):
                 target.check_status(response.status_code)
                 decoder = decoder_for(response, target.max_bytes)
                 async for chunk in araw_chunks(response):
-                    target.write(decoder.feed(chunk))
+                    for piece in decoder.feed(chunk):
+                        target.write(piece)
                 target.write(decoder.flush())
             return target.commit()
         except (*BODY_FAILURES, TimeoutError) as failure:

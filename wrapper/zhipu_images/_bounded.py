@@ -12,9 +12,12 @@ than decoded unbounded.
 from __future__ import annotations
 
 import zlib
+from collections.abc import Iterator
 
 #: What the clients send as Accept-Encoding: only what ``BoundedDecoder`` can inflate with a bound.
 ACCEPT_ENCODING = "gzip, deflate"
+#: The most one inflate step produces.
+PIECE = 1024 * 1024
 
 
 class BodyTooLarge(Exception):
@@ -43,29 +46,30 @@ class BoundedDecoder:
             # gzip: its header; deflate: zlib-wrapped, falling back to raw deflate as some servers send.
             self._inflater = zlib.decompressobj(zlib.MAX_WBITS | (0 if self._deflate else 16))
 
-    def feed(self, chunk: bytes) -> bytes:
+    def feed(self, chunk: bytes) -> Iterator[bytes]:
+        """The decoded bytes of ``chunk``, in pieces of at most ``PIECE`` bytes (a bomb's chunk never sits in memory)."""
         self.raw += len(chunk)
         if self.raw > self.cap:
             raise BodyTooLarge
         if self._inflater is None:
             self._count(len(chunk))
-            return chunk
-        parts = []
+            yield chunk
+            return
         data = chunk
         while data:
             try:
-                part = self._inflater.decompress(data, self.cap - self.decoded + 1)
+                piece = self._inflater.decompress(data, min(PIECE, self.cap - self.decoded + 1))
             except zlib.error as error:
                 if self._deflate and self.decoded == 0 and self.raw == len(chunk):
                     self._inflater, self._deflate = zlib.decompressobj(-zlib.MAX_WBITS), False
                     continue
                 raise BodyUndecodable(f"corrupt compressed body ({error})") from error
-            self._count(len(part))
-            parts.append(part)
+            self._count(len(piece))
+            if piece:
+                yield piece
             data = self._inflater.unconsumed_tail
             if self._inflater.eof:
                 break  # trailing bytes after the end of the stream are ignored (and were counted as raw)
-        return b"".join(parts)
 
     def flush(self) -> bytes:
         if self._inflater is None:

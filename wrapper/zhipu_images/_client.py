@@ -309,7 +309,8 @@ class ImagesClient(_ClientBase):
                 target.check_status(response.status_code)
                 decoder = decoder_for(response, target.max_bytes)
                 for chunk in raw_chunks(response):
-                    target.write(decoder.feed(chunk))
+                    for piece in decoder.feed(chunk):
+                        target.write(piece)
                     deadline.check(at)
                 target.write(decoder.flush())
             return target.commit()

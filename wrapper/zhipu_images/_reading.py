@@ -64,7 +64,7 @@ class AnswerReader:
         self._decoder = decoder_for(response, cap)
 
     def feed(self, chunk: bytes) -> None:
-        self._parts.append(self._decoder.feed(chunk))
+        self._parts.extend(self._decoder.feed(chunk))
 
     def answer(self) -> Answer:
         self._parts.append(self._decoder.flush())
