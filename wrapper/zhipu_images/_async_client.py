@@ -59,6 +59,8 @@ class AsyncImagesClient(_ClientBase):
             max_download_bytes,
             max_response_bytes,
         )
+        if http_client is not None and not isinstance(http_client, httpx.AsyncClient):
+            raise TypeError(f"http_client: expected an httpx.AsyncClient, got {type(http_client).__name__}")
         self._owns_http = http_client is None
         self._http = http_client or httpx.AsyncClient(timeout=self._timeout, limits=self._limits)
         self._slots = asyncio.Semaphore(self.max_concurrency) if self.max_concurrency else None

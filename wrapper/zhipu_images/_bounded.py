@@ -47,7 +47,7 @@ class BoundedDecoder:
             self._inflater = zlib.decompressobj(zlib.MAX_WBITS | (0 if self._deflate else 16))
 
     def feed(self, chunk: bytes) -> Iterator[bytes]:
-        """The decoded bytes of ``chunk``, in pieces of at most ``PIECE`` bytes (a bomb's chunk never sits in memory)."""
+        """The decoded bytes of ``chunk`` in pieces of at most ``PIECE`` bytes: a bomb never sits in memory."""
         self.raw += len(chunk)
         if self.raw > self.cap:
             raise BodyTooLarge

@@ -193,6 +193,8 @@ class ImagesClient(_ClientBase):
             max_download_bytes,
             max_response_bytes,
         )
+        if http_client is not None and not isinstance(http_client, httpx.Client):
+            raise TypeError(f"http_client: expected an httpx.Client, got {type(http_client).__name__}")
         self._owns_http = http_client is None
         self._http = http_client or httpx.Client(
             timeout=self._timeout, transport=deadline.deadline_transport(self._limits)

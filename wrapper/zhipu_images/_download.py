@@ -98,7 +98,11 @@ def checked_dest(dest: object) -> Path:
     if not isinstance(dest, str | os.PathLike):
         raise DownloadError(f"dest: expected a folder path (str or os.PathLike), got {type(dest).__name__}")
     path = Path(dest)
-    if "\0" in str(path):
+    try:
+        encoded = os.fsencode(path)
+    except UnicodeEncodeError:
+        raise DownloadError("dest: the folder path has a character the file system cannot store") from None
+    if b"\0" in encoded:
         raise DownloadError("dest: a folder path cannot contain a NUL character")
     return path
 
@@ -119,6 +123,10 @@ def checked_stem(filename: str | None, image: GeneratedImage) -> str:
         raise DownloadError(
             f"filename {safe_text(filename, limit=200)!r} must be a plain file name, without folders or a leading dot"
         )
+    try:
+        os.fsencode(stem)
+    except UnicodeEncodeError:
+        raise DownloadError("filename: it has a character the file system cannot store") from None
     return stem
 
 
