@@ -163,7 +163,8 @@ def test_an_image_that_cannot_be_downloaded_is_reported_with_its_url_and_exit_1(
         assert "HTTP 404" in image["error"]
     else:
         assert re.search(
-            rf"not saved: DownloadError: .*HTTP 404; it stays at {server.url}/files/\S+ for 30 days", result.stderr
+            rf"not saved: DownloadError: .*HTTP 404; its URL: {server.url}/files/\S+ \(it no longer answers\)",
+            result.stderr,
         )
 
 

@@ -74,7 +74,7 @@ def _checked_url(url: object, argument: str) -> str:
     return url.rstrip("/") + "/images/generations"
 
 
-def _checked_key(key: object, source: str) -> str:
+def checked_key(key: object, source: str) -> str:
     """The key if it can be sent as a header; an error that names where it came from, never the key itself."""
     if not isinstance(key, str):
         raise ConfigurationError(f"api_key: expected a string, got {type(key).__name__}")
@@ -113,7 +113,7 @@ def resolve_endpoints(
             "no API key: pass api_key=... or set " + " or ".join(key_variables) + " (see your platform's API keys page)"
         )
     return Endpoints(
-        api_key=_checked_key(key, source),
+        api_key=checked_key(key, source),
         zhipu_url=zhipu_url,
         openai_url=openai_url,
     )

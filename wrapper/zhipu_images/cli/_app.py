@@ -23,6 +23,7 @@ from .._async_client import AsyncImagesClient
 from .._client import ImagesClient
 from .._exceptions import APIError, ConfigurationError, ImagesError, RequestValidationError
 from .._limits import TIERS
+from .._redact import safe_text
 from .._results import GeneratedImage
 from .._rules import MODELS
 from .._validation import ImageRequest, validate_request
@@ -79,7 +80,12 @@ def _connection_options(function: F) -> F:
             click.option("--base-url", help="Zhipu API base URL (default: ZHIPUAI_BASE_URL or the platform's)."),
             click.option("--openai-base-url", help="OpenAI-compatible base URL, for dall-e-* (or OPENAI_BASE_URL)."),
             click.option(
-                "--fake-latency", type=float, default=0.0, hidden=True, help="Seconds the fake waits per request."
+                "--fake-latency",
+                type=float,
+                default=0.0,
+                hidden=True,
+                callback=_seconds,
+                help="Seconds the fake waits per request.",
             ),
             click.option("--verbose", "-v", is_flag=True, help="Show tracebacks."),
         ]
@@ -88,16 +94,47 @@ def _connection_options(function: F) -> F:
     return function
 
 
+def _seconds(context: click.Context, parameter: click.Parameter, value: float | None) -> float | None:
+    """A seconds option: finite and >= 0 (nan or -1 would break every request of the fake, not the start)."""
+    if value is not None and not 0 <= value < float("inf"):
+        raise click.BadParameter(f"must be seconds >= 0, e.g. 0.1; got {value}")
+    return value
+
+
 def _api_key(path: Path | None) -> str | None:
+    """The key in ``--api-key-file``: one line of text, checked as the client checks keys (never printed)."""
+    from .._config import checked_key
+
     if path is None:
         return None
+    where = f"--api-key-file {path}"
     try:
-        key = path.read_text(encoding="utf-8").strip()
+        raw = path.read_bytes()
     except OSError as error:
-        _fail(f"cannot read --api-key-file {path}: {error.strerror}", 2)
-    if not key:
-        _fail(f"--api-key-file {path} is empty", 2)
-    return key
+        _fail(f"cannot read {where}: {error.strerror}", 2)
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        _fail(f"{where} is not UTF-8 text (a key is one line of printable ASCII)", 2)
+    lines = [line for line in text.splitlines() if line.strip()]
+    if not lines:
+        _fail(f"{where} is empty", 2)
+    if len(lines) > 1:
+        _fail(f"{where} holds {len(lines)} lines; it must hold only the key, on one line", 2)
+    try:
+        return checked_key(lines[0], where)
+    except ConfigurationError as error:
+        _fail(str(error), 2)
+
+
+#: The library's argument names in messages -> the options a command-line user types.
+_CLI_WORDS = {"openai_base_url:": "--openai-base-url:", "base_url:": "--base-url:", "api_key=...": "--api-key-file"}
+
+
+def _in_cli_words(message: str) -> str:
+    for library, cli in _CLI_WORDS.items():
+        message = message.replace(library, cli)
+    return message
 
 
 def _client_options(options: dict[str, Any]) -> dict[str, Any]:
@@ -174,7 +211,11 @@ def generate(prompt: str, out: Path, as_json: bool, **options: Any) -> None:
         for role, level in result.content_filter:
             click.echo(f"content filter: role={role} level={level}", err=True)
         for image, outcome in unsaved:
-            where = f"; it stays at {image.url} for 30 days" if image.url else ""
+            where = ""
+            if image.url:
+                expired = "HTTP 404" in str(outcome) or "HTTP 410" in str(outcome)
+                kept = "it no longer answers" if expired else "the platform keeps it for 30 days"
+                where = f"; its URL: {safe_text(image.url)} ({kept})"
             click.echo(f"error: not saved: {_describe(outcome)}{where}", err=True)
     if failure is not None:
         _fail(f"{_describe(failure)} ({len(result.images)} of {request.n} images generated)", 1, verbose)
@@ -228,7 +269,7 @@ def _sync_client(options: dict[str, Any]) -> ImagesClient:
     try:
         return ImagesClient(**_client_options(options))
     except ImagesError as error:
-        _fail(str(error), 2, options["verbose"])
+        _fail(_in_cli_words(str(error)), 2, options["verbose"])
 
 
 def _async_client(options: dict[str, Any], concurrency: int) -> AsyncImagesClient:
@@ -239,7 +280,7 @@ def _async_client(options: dict[str, Any], concurrency: int) -> AsyncImagesClien
     try:
         return AsyncImagesClient(**_client_options(options), max_concurrency=concurrency)
     except ImagesError as error:
-        _fail(str(error), 2, options["verbose"])
+        _fail(_in_cli_words(str(error)), 2, options["verbose"])
 
 
 @app.command()
@@ -368,10 +409,16 @@ def _fault_rates(context: click.Context, parameter: click.Parameter, values: tup
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535))
 @click.option("--api-key", help="Accept only this key (default: any Bearer token).")
-@click.option("--latency", type=float, default=0.0, show_default=True, help="Seconds per generation.")
-@click.option("--latency-max", type=float, help="With --latency: a random latency in [latency, latency-max].")
+@click.option(
+    "--latency", type=float, default=0.0, show_default=True, callback=_seconds, help="Seconds per generation."
+)
+@click.option(
+    "--latency-max", type=float, callback=_seconds, help="With --latency: a random latency in [latency, latency-max]."
+)
 @click.option("--concurrency-limit", type=int, help="In-flight requests per key before 429/1302 (V0 is 5).")
-@click.option("--retry-after", type=float, default=1.0, show_default=True, help="Retry-After on 1302/1305.")
+@click.option(
+    "--retry-after", type=float, default=1.0, show_default=True, callback=_seconds, help="Retry-After on 1302/1305."
+)
 @click.option("--content-filter-word", "words", multiple=True, help="Prompts containing it get 1301 (repeatable).")
 @click.option("--balance-exhausted", is_flag=True, help="Answer every generation with 429/1113.")
 @click.option("--overloaded", is_flag=True, help="Answer every generation with 429/1305.")
@@ -406,17 +453,20 @@ def fake_server(
     """Run the fake platform on HOST:PORT for other SDKs, other languages and Schemathesis."""
     from ..fake import FakePlatform, FakeServer
 
-    platform = FakePlatform(
-        api_key=api_key,
-        latency=(latency, latency_max) if latency_max is not None else latency,
-        concurrency_limit=concurrency_limit,
-        retry_after=retry_after,
-        balance_exhausted=balance_exhausted,
-        overloaded=overloaded,
-        image_urls_expired=image_urls_expired,
-        fault_rates=fail_rates,
-        seed=seed,
-    )
+    try:
+        platform = FakePlatform(
+            api_key=api_key,
+            latency=(latency, latency_max) if latency_max is not None else latency,
+            concurrency_limit=concurrency_limit,
+            retry_after=retry_after,
+            balance_exhausted=balance_exhausted,
+            overloaded=overloaded,
+            image_urls_expired=image_urls_expired,
+            fault_rates=fail_rates,
+            seed=seed,
+        )
+    except ValueError as error:  # e.g. --latency-max below --latency
+        raise click.UsageError(str(error)) from None
     if words:
         platform.content_filter_words = words
     try:
@@ -440,7 +490,14 @@ def fake_server(
 
 
 def main() -> None:
-    app(prog_name="zhipu-images")
+    """The entry point: a failure the commands did not foresee is one line, its traceback only with -v."""
+    try:
+        app(prog_name="zhipu-images", standalone_mode=True)
+    except Exception as error:  # a bug of ours, or an OS failure no command expected
+        if {"-v", "--verbose"} & set(sys.argv[1:]):
+            raise
+        click.echo(f"error: {safe_text(f'{type(error).__name__}: {error}')} (run again with -v for details)", err=True)
+        sys.exit(1)
 
 
 if __name__ == "__main__":  # pragma: no cover

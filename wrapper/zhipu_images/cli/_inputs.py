@@ -74,6 +74,12 @@ def read_items(path: Path, defaults: dict[str, Any]) -> list[BatchItem]:
             except json.JSONDecodeError as error:
                 problems.append((number, f"not valid JSON ({error.msg})"))
                 continue
+            except ValueError:  # a number of more digits than Python converts
+                problems.append((number, "not usable JSON (a number with thousands of digits)"))
+                continue
+            except RecursionError:
+                problems.append((number, "not usable JSON (nested too deeply)"))
+                continue
             if not isinstance(record, dict) or "prompt" not in record:
                 problems.append((number, f'expected an object with a "prompt", e.g. {EXAMPLE_LINE}'))
                 continue

@@ -12,7 +12,16 @@ simulates content filtering, rate limits, lack of balance, overload, server
 errors, latency and dropped connections, scripted one by one or at random rates.
 """
 
-from ._platform import FAULTS, FakePlatform, FakeReply, FakeRequest, Fault, RecordedRequest, checked_fault_rates
+from ._platform import (
+    FAULTS,
+    FakePlatform,
+    FakeReply,
+    FakeRequest,
+    Fault,
+    RecordedRequest,
+    checked_fault_rates,
+    checked_latency,
+)
 from ._png import make_png, png_size
 from ._respx import FakeImagesAPI
 from ._server import FakeServer, running_fake_server
@@ -31,6 +40,7 @@ __all__ = [
     "Fault",
     "RecordedRequest",
     "checked_fault_rates",
+    "checked_latency",
     "fake_async_client",
     "fake_client",
     "make_png",

@@ -148,6 +148,21 @@ def known_fault(name: str) -> Fault:
     return name
 
 
+def checked_latency(value: object) -> float | tuple[float, float]:
+    """Seconds (finite, >= 0) or a ``(low, high)`` range of them; a ``ValueError`` saying what is wrong otherwise."""
+    given = value if isinstance(value, tuple) and len(value) == 2 else (value,)
+    sides: list[float] = []
+    for side in given:
+        if isinstance(side, bool) or not isinstance(side, int | float) or not 0 <= side < float("inf"):
+            raise ValueError(f"latency must be seconds >= 0 (e.g. 0.1) or a (low, high) range, got {value!r}")
+        sides.append(float(side))
+    if len(sides) == 1:
+        return sides[0]
+    if sides[0] > sides[1]:
+        raise ValueError(f"latency range {value!r} has its low end above its high end")
+    return sides[0], sides[1]
+
+
 def checked_fault_rates(rates: Mapping[str, float]) -> dict[Fault, float]:
     """``rates`` if every name is a fault and the probabilities are in [0, 1] and add up to at most 1."""
     checked = {known_fault(name): rate for name, rate in rates.items()}
@@ -192,7 +207,7 @@ class FakePlatform:
         self.content_filter_words = tuple(content_filter_words)
         self.concurrency_limit = concurrency_limit
         self.retry_after = retry_after
-        self.latency = latency
+        self._latency = checked_latency(latency)
         self.balance_exhausted = balance_exhausted
         self.overloaded = overloaded
         self.image_urls_expired = image_urls_expired
@@ -214,6 +229,14 @@ class FakePlatform:
         """Answer the next ``times`` generation requests with ``fault`` (queued after earlier ones)."""
         with self._lock:
             self._faults.extend([known_fault(fault)] * times)
+
+    @property
+    def latency(self) -> float | tuple[float, float]:
+        return self._latency
+
+    @latency.setter
+    def latency(self, value: float | tuple[float, float]) -> None:
+        self._latency = checked_latency(value)
 
     @property
     def fault_rates(self) -> Mapping[Fault, float]:
