@@ -12,7 +12,7 @@ than decoded unbounded.
 from __future__ import annotations
 
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 #: What the clients send as Accept-Encoding: only what ``BoundedDecoder`` can inflate with a bound.
 ACCEPT_ENCODING = "gzip, deflate"
@@ -37,8 +37,10 @@ class BoundedDecoder:
         self.raw = 0
         self._inflater: zlib._Decompress | None = None
         self._deflate = False
-        codings = [c.strip().lower() for c in (content_encoding or "").split(",") if c.strip()]
-        codings = [c for c in codings if c != "identity"]
+        if not content_encoding:  # the common case
+            return
+        codings = [c.strip().lower() for c in content_encoding.split(",")]
+        codings = [c for c in codings if c and c != "identity"]
         if len(codings) > 1 or (codings and codings[0] not in ("gzip", "x-gzip", "deflate")):
             raise BodyUndecodable(f"unsupported Content-Encoding {content_encoding!r} (asked for {ACCEPT_ENCODING})")
         if codings:
@@ -46,15 +48,18 @@ class BoundedDecoder:
             # gzip: its header; deflate: zlib-wrapped, falling back to raw deflate as some servers send.
             self._inflater = zlib.decompressobj(zlib.MAX_WBITS | (0 if self._deflate else 16))
 
-    def feed(self, chunk: bytes) -> Iterator[bytes]:
+    def feed(self, chunk: bytes) -> Iterable[bytes]:
         """The decoded bytes of ``chunk`` in pieces of at most ``PIECE`` bytes: a bomb never sits in memory."""
         self.raw += len(chunk)
         if self.raw > self.cap:
             raise BodyTooLarge
-        if self._inflater is None:
+        if self._inflater is None:  # identity, the common case: no generator on the hot path
             self._count(len(chunk))
-            yield chunk
-            return
+            return (chunk,)
+        return self._inflate(chunk)
+
+    def _inflate(self, chunk: bytes) -> Iterator[bytes]:
+        assert self._inflater is not None
         data = chunk
         while data:
             try:

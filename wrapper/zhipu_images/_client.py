@@ -271,7 +271,8 @@ class ImagesClient(_ClientBase):
         timeout = limit or self._http.timeout
         at = deadline.expiry(timeout)
         outgoing = self._http.build_request("POST", url, json=body, headers=self._headers, timeout=timeout)
-        with deadline.active(at):
+        token = deadline.enter(at)
+        try:
             try:
                 response = self._http.send(outgoing, stream=True)
             except httpx.RequestError as error:  # nothing of an answer arrived
@@ -286,6 +287,8 @@ class ImagesClient(_ClientBase):
                 return self._broken(response, failure, request)
             finally:
                 response.close()
+        finally:
+            deadline.leave(token)
 
     def download(
         self,
@@ -303,11 +306,9 @@ class ImagesClient(_ClientBase):
             return started
         url, target = started
         at = deadline.expiry(self._http.timeout)
+        token = deadline.enter(at)
         try:
-            with (
-                deadline.active(at),
-                self._http.stream("GET", url, headers=DOWNLOAD_HEADERS, follow_redirects=True) as response,
-            ):
+            with self._http.stream("GET", url, headers=DOWNLOAD_HEADERS, follow_redirects=True) as response:
                 target.check_status(response.status_code)
                 decoder = decoder_for(response, target.max_bytes)
                 for chunk in raw_chunks(response):
@@ -322,6 +323,8 @@ class ImagesClient(_ClientBase):
         except BaseException:
             target.abort()
             raise
+        finally:
+            deadline.leave(token)
 
     def close(self) -> None:
         if self._owns_http:

@@ -19,10 +19,8 @@ attempt ends within 60 s). ``timeout=None`` sets no deadline.
 
 from __future__ import annotations
 
-import contextlib
 import contextvars
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import httpcore
@@ -51,14 +49,15 @@ def check(at: float | None) -> None:
         raise DeadlineExceeded
 
 
-@contextlib.contextmanager
-def active(at: float | None) -> Iterator[None]:
-    """Make ``at`` the deadline of the sync transport's socket operations inside the block."""
-    token = _DEADLINE.set(at)
-    try:
-        yield
-    finally:
-        _DEADLINE.reset(token)
+def enter(at: float | None) -> contextvars.Token[float | None]:
+    """Make ``at`` the deadline of the sync transport's socket operations until ``leave``.
+
+    A pair of calls rather than a context manager: this is on every request's path."""
+    return _DEADLINE.set(at)
+
+
+def leave(token: contextvars.Token[float | None]) -> None:
+    _DEADLINE.reset(token)
 
 
 def _left(timeout: float | None, error: type[Exception]) -> float | None:
@@ -72,26 +71,24 @@ def _left(timeout: float | None, error: type[Exception]) -> float | None:
 
 
 class _DeadlineStream(httpcore.NetworkStream):
+    """A socket stream whose reads end by the deadline. Writes keep their own timeout: a request body
+    is small enough for the socket's buffer, so only reading can be stretched by the server."""
+
     def __init__(self, stream: httpcore.NetworkStream) -> None:
         self._stream = stream
+        # Bound directly, not delegated: httpcore calls these on every request.
+        self.write = stream.write  # type: ignore[method-assign]
+        self.close = stream.close  # type: ignore[method-assign]
+        self.get_extra_info = stream.get_extra_info  # type: ignore[method-assign]
 
     def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
         return self._stream.read(max_bytes, _left(timeout, httpcore.ReadTimeout))
-
-    def write(self, buffer: bytes, timeout: float | None = None) -> None:
-        self._stream.write(buffer, _left(timeout, httpcore.WriteTimeout))
-
-    def close(self) -> None:
-        self._stream.close()
 
     def start_tls(
         self, ssl_context: Any, server_hostname: str | None = None, timeout: float | None = None
     ) -> httpcore.NetworkStream:
         stream = self._stream.start_tls(ssl_context, server_hostname, _left(timeout, httpcore.ConnectTimeout))
         return _DeadlineStream(stream)
-
-    def get_extra_info(self, info: str) -> Any:
-        return self._stream.get_extra_info(info)
 
 
 class DeadlineBackend(httpcore.NetworkBackend):

@@ -25,10 +25,6 @@ from ._responses import Answer
 BODY_FAILURES = (httpx.RequestError, DeadlineExceeded, BodyTooLarge, BodyUndecodable)
 
 
-#: Raw bytes read from the network at a time.
-CHUNK_SIZE = 64 * 1024
-
-
 def decoder_for(response: httpx.Response, cap: int) -> BoundedDecoder:
     """The bounded decoder for ``response``'s raw chunks (``raw_chunks``/``araw_chunks``)."""
     encoding = None if response.is_stream_consumed else response.headers.get("content-encoding")
@@ -40,7 +36,7 @@ def raw_chunks(response: httpx.Response) -> Iterator[bytes]:
     the whole body at once, already decoded, so it is taken as one chunk."""
     if response.is_stream_consumed:
         return iter((response.content,))
-    return response.iter_raw(CHUNK_SIZE)
+    return response.iter_raw()  # the transport's own chunks: no re-chunking on the hot path
 
 
 async def araw_chunks(response: httpx.Response) -> AsyncIterator[bytes]:
@@ -48,7 +44,7 @@ async def araw_chunks(response: httpx.Response) -> AsyncIterator[bytes]:
     if response.is_stream_consumed:
         yield response.content
         return
-    async for chunk in response.aiter_raw(CHUNK_SIZE):
+    async for chunk in response.aiter_raw():
         yield chunk
 
 

@@ -11,10 +11,9 @@ from __future__ import annotations
 import email.utils
 import json
 import time
-from typing import Any
+from typing import Any, NamedTuple
 
 import httpx
-from attrs import frozen
 
 from . import _exceptions as exc
 from ._redact import safe_text
@@ -22,13 +21,12 @@ from ._results import ContentFilter, GeneratedImage, ImagesResult
 from ._validation import ImageRequest
 
 
-@frozen
-class Answer:
+class Answer(NamedTuple):
     """What arrived: the status, the headers, and the body read within its caps (already scrubbed of the key).
 
     ``problem`` says why the body is missing when it could not be read whole
     (over the cap, broken off, too slow); only error statuses get this far with
-    one, since a broken 200 is never treated as an answer.
+    one, since a broken 200 is never treated as an answer. A tuple: one is made per request.
     """
 
     status_code: int
