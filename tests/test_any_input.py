@@ -17,7 +17,7 @@ from typing import Any
 
 import httpx
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from zhipu_images import AsyncImagesClient, GeneratedImage, ImagesClient, ImagesError, validate_request
@@ -36,7 +36,8 @@ ANYTHING = st.one_of(
     st.integers(),
     st.integers(min_value=10**18, max_value=10**400) | st.integers(min_value=-(10**400), max_value=-(10**18)),
     st.floats(allow_nan=True, allow_infinity=True),
-    st.sampled_from([math.nan, math.inf, -math.inf, 1e308, 5e-324, 0.0, -0.0]),
+    st.sampled_from([math.nan, math.inf, -math.inf, 1e308, 5e-324, 0.0, -0.0, 10**5000, -(10**5000)]),
+    st.tuples(st.just(10**5000), st.integers()),
     st.text(max_size=30),
     st.text(alphabet=st.characters(categories=["Cs", "Cc", "Zs", "Lo"]), max_size=10),
     st.sampled_from(
@@ -51,6 +52,13 @@ ANYTHING = st.one_of(
     st.just(httpx.Timeout(-1.0)),
     st.just(httpx.Timeout(math.nan)),
 )
+
+
+def with_nasty_examples(test: Callable[..., None]) -> Callable[..., None]:
+    """Always try the values that broke the library once, whatever Hypothesis draws besides."""
+    for value in (10**5000, -(10**5000), math.nan, math.inf, "\ud800", "a\x00b", (10**5000, 1), b"\xff", {1, 2}):
+        test = example(value=value)(test)
+    return test
 
 
 def outcome_is_the_librarys(call: Callable[[], Any], argument: str) -> None:
@@ -81,6 +89,7 @@ VALIDATE_ARGUMENTS = [
 # Property: any value in any argument of validate_request gives a request or an ImagesError naming the field.
 @pytest.mark.parametrize("argument", VALIDATE_ARGUMENTS)
 @given(value=ANYTHING)
+@with_nasty_examples
 def test_validate_request_takes_anything(argument: str, value: object) -> None:
     arguments: dict[str, Any] = {"model": "glm-image", "prompt": "a cat", argument: value}
     outcome_is_the_librarys(lambda: validate_request(**arguments), argument)
@@ -103,6 +112,7 @@ CONSTRUCTOR_ARGUMENTS = [
 @pytest.mark.parametrize("client_class", [ImagesClient, AsyncImagesClient])
 @pytest.mark.parametrize("argument", CONSTRUCTOR_ARGUMENTS)
 @given(value=ANYTHING)
+@with_nasty_examples
 def test_the_client_constructors_take_anything(
     client_class: type[ImagesClient] | type[AsyncImagesClient], argument: str, value: object
 ) -> None:
@@ -123,6 +133,7 @@ GENERATE_ARGUMENTS = [*VALIDATE_ARGUMENTS, "extra_body", "timeout"]
 # from encoding the request or from httpx.
 @pytest.mark.parametrize("argument", GENERATE_ARGUMENTS)
 @given(value=ANYTHING)
+@with_nasty_examples
 def test_generate_takes_anything(argument: str, value: object) -> None:
     with fake_client(FakePlatform(content_filter_words=())) as client:
         arguments: dict[str, Any] = {"model": "cogview-3-flash", argument: value}
@@ -136,6 +147,7 @@ DOWNLOAD_ARGUMENTS = ["image", "dest", "filename", "max_bytes"]
 # Property: any value in any argument of download gives a saved file or the library's error.
 @pytest.mark.parametrize("argument", DOWNLOAD_ARGUMENTS)
 @given(value=ANYTHING)
+@with_nasty_examples
 def test_download_takes_anything(argument: str, value: object) -> None:
     with tempfile.TemporaryDirectory() as folder, contextlib.chdir(folder), fake_client() as client:
         image: GeneratedImage = client.generate("a cat", model="cogview-3-flash").images[0]

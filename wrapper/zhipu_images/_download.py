@@ -109,7 +109,7 @@ def checked_dest(dest: object) -> Path:
 
 def default_stem(image: GeneratedImage) -> str:
     source = image.url or image.b64_json or ""
-    return "image-" + hashlib.sha256(source.encode()).hexdigest()[:20]
+    return "image-" + hashlib.sha256(source.encode(errors="surrogatepass")).hexdigest()[:20]
 
 
 def checked_stem(filename: str | None, image: GeneratedImage) -> str:

@@ -27,6 +27,9 @@ def parse_size(value: object) -> tuple[int, int]:
         width, height = value
         if abs(width) <= _LARGEST and abs(height) <= _LARGEST:
             return width, height
+        raise RequestValidationError(
+            "size", "format", f"each side must be at most {_LARGEST} px", value=value, suggestion=FORMAT_HINT
+        )
     raise RequestValidationError(
         "size", "format", f"cannot read size {shown(value)}", value=value, suggestion=FORMAT_HINT
     )

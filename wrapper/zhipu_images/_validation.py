@@ -245,9 +245,9 @@ def _n(rules: ModelRules, n: object) -> int:
         more = [m.name for m in MODELS.values() if m.n_range[1] >= n] if n > high else []
         suggestion = f"use {low}-{high}" if low != high else f"use n={low}"
         if more:
-            suggestion += f", or a model that allows n={n}: {', '.join(more)}"
+            suggestion += f", or a model that allows n={shown(n)}: {', '.join(more)}"
         raise RequestValidationError(
-            "n", "range", f"{n} is outside {low}-{high} for {rules.name}", value=n, suggestion=suggestion
+            "n", "range", f"{shown(n)} is outside {low}-{high} for {rules.name}", value=n, suggestion=suggestion
         )
     return n
 
