@@ -16,6 +16,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from zhipu_images.cli import app
+from zhipu_images.cli._folder_lock import LOCK_FILE
 from zhipu_images.fake import FakePlatform, FakeServer, png_size, running_fake_server
 
 KEY = "sk-cli-SECRET-42424242"
@@ -44,7 +45,11 @@ def pngs(folder: Path) -> list[Path]:
 
 
 def leftovers(folder: Path) -> list[Path]:
-    return [p for p in folder.iterdir() if p.name.startswith(".")] if folder.exists() else []
+    """Hidden files a run left behind, but the folder's lock file, which stays on purpose (removing it would let
+    two runs lock two different files)."""
+    if not folder.exists():
+        return []
+    return [p for p in folder.iterdir() if p.name.startswith(".") and p.name != LOCK_FILE]
 
 
 # --- generate ------------------------------------------------------------------------

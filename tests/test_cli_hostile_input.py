@@ -129,7 +129,17 @@ def test_batch_writes_nothing_of_a_key_the_server_echoes(tmp_path: Path, hostile
     source.write_text("a cat\na dog\n")
     out = tmp_path / "out"
     for mode in ("echo_key", "echo_key_success"):
-        done = cli("batch", str(source), "--base-url", hostile.base_url(mode), "--out", str(out), key_file=key_file)
+        done = cli(
+            "batch",
+            str(source),
+            "--base-url",
+            hostile.base_url(mode),
+            "--out",
+            str(out),
+            "--rate-limit-wait",
+            "0",  # echo_key answers 429: fail at once rather than wait it out
+            key_file=key_file,
+        )
         assert done.returncode == 1
         assert_clean(done.stdout + done.stderr)
         assert_clean((out / "manifest.jsonl").read_text())

@@ -13,7 +13,7 @@ import binascii
 import contextlib
 import hashlib
 import os
-import tempfile
+import secrets
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -130,6 +130,26 @@ def checked_stem(filename: str | None, image: GeneratedImage) -> str:
     return stem
 
 
+def _create_temp(folder: Path) -> tuple[int, str]:
+    """A new hidden temporary file in ``folder``, created with the permissions the umask gives
+    (0644 under 022, like any file the user makes; ``mkstemp`` would make it 0600)."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
+    for _ in range(100):
+        name = str(folder / f"{TEMP_PREFIX}{secrets.token_hex(8)}.part")
+        try:
+            return os.open(name, flags, 0o666), name
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"no free temporary name in {folder}")
+
+
+def _disk_error(message: str) -> DownloadError:
+    """A download that failed on this machine's side (a full disk, no permission): ``scope == "disk"``."""
+    error = DownloadError(message)
+    error.scope = "disk"
+    return error
+
+
 class AtomicImageFile:
     """Collects an image's bytes in a hidden temporary file in ``dest``; ``commit`` renames it into place."""
 
@@ -137,9 +157,9 @@ class AtomicImageFile:
         self.folder = checked_dest(dest)
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
-            fd, name = tempfile.mkstemp(dir=self.folder, prefix=TEMP_PREFIX, suffix=".part")
+            fd, name = _create_temp(self.folder)
         except OSError as error:
-            raise DownloadError(f"cannot write into {self.folder}: {error.strerror}") from error
+            raise _disk_error(f"cannot write into {self.folder}: {error.strerror}") from error
         self.temp = Path(name)
         self.file = os.fdopen(fd, "wb")
         self.stem = stem
@@ -163,7 +183,7 @@ class AtomicImageFile:
         try:
             self.file.write(chunk)
         except OSError as error:  # a full disk, a quota: the image cannot be kept
-            raise DownloadError(f"cannot write into {self.folder}: {error.strerror or error}") from error
+            raise _disk_error(f"cannot write into {self.folder}: {error.strerror or error}") from error
 
     def _check_head(self) -> None:
         self.extension = image_extension(self.head)
@@ -172,7 +192,9 @@ class AtomicImageFile:
 
     def check_status(self, status_code: int) -> None:
         if status_code != 200:
-            raise DownloadError(f"the image URL answered HTTP {status_code}")
+            error = DownloadError(f"the image URL answered HTTP {status_code}")
+            error.status_code = status_code
+            raise error
 
     def failed(self, failure: BaseException) -> DownloadError:
         """The error for a download whose body did not arrive whole (``_reading.BODY_FAILURES``)."""
@@ -196,7 +218,7 @@ class AtomicImageFile:
             self.file.close()  # flushes: a full disk shows here too
             os.replace(self.temp, target)
         except OSError as error:
-            raise DownloadError(f"cannot write {target}: {error.strerror or error}") from error
+            raise _disk_error(f"cannot write {target}: {error.strerror or error}") from error
         return target
 
     def abort(self) -> None:

@@ -20,6 +20,10 @@
     │   └── IncompleteResponseError     HTTP 200 arrived, its body broke off: never retried (may be billed)
     └── DownloadError               an image could not be saved (status, not an image, too large, bad URL)
 
+``scope`` says whose problem an error is: ``"account"`` for the key's and the
+account's (authentication, permission, balance, quota, a locked account),
+which every further request would meet too.
+
 The business code in the body decides the class, not the HTTP status: the
 platform sends "no balance" (1113) and "account locked" (1112) as HTTP 429, and
 those must never be retried. ``retryable`` on an instance is what the retry
@@ -70,6 +74,10 @@ class ImagesError(Exception):
     partial_result: ImagesResult | None = None
     #: True where the platform may have generated (and billed) an image whose answer was lost
     may_be_billed: bool = False
+    #: Whose problem it is, for callers that send many requests: ``"request"`` (this one failed; others
+    #: may succeed), ``"account"`` (every request with this key will fail alike: stop sending), or
+    #: ``"disk"`` (images cannot be stored here: stop generating, keep the URLs).
+    scope: str = "request"
 
 
 class ConfigurationError(ImagesError, ValueError):
@@ -127,9 +135,13 @@ class APIError(ImagesError):
 class AuthenticationError(APIError):
     """The API key is missing, invalid or expired."""
 
+    scope = "account"
+
 
 class PermissionDeniedError(APIError):
     """The key is valid but may not call this API (not opened, taken offline)."""
+
+    scope = "account"
 
 
 class BadRequestError(APIError):
@@ -153,13 +165,19 @@ class RateLimitError(APIError):
 class InsufficientBalanceError(APIError):
     """The account has no balance left (code 1113). Retrying cannot help."""
 
+    scope = "account"
+
 
 class QuotaExceededError(APIError):
     """A daily, weekly, monthly or plan quota is used up."""
 
+    scope = "account"
+
 
 class AccountError(APIError):
     """The account is inactive, missing or locked."""
+
+    scope = "account"
 
 
 class ServerError(APIError):
@@ -194,4 +212,9 @@ class IncompleteResponseError(APIConnectionError):
 
 
 class DownloadError(ImagesError):
-    """An image could not be downloaded and saved; nothing was left on disk."""
+    """An image could not be downloaded and saved; nothing was left on disk.
+
+    ``status_code`` is the image host's answer when it refused (404 once the platform's URL expired).
+    """
+
+    status_code: int | None = None

@@ -152,8 +152,9 @@ def error_from_response(response: Answer, redact: str | None = None) -> exc.APIE
         request_id=_request_id(response, body, redact),
         retry_after=parse_retry_after(response.headers),
     )
-    if code in _RETRYABLE_CODES:
+    if code in _RETRYABLE_CODES:  # "try later": the account is fine, the moment is not
         error.retryable = True
+        error.scope = "request"
     return error
 
 

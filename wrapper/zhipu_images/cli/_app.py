@@ -6,7 +6,6 @@ item failed or was not done); 2 usage or validation error, nothing was sent.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import sys
 import tempfile
@@ -22,7 +21,6 @@ import click
 from .._async_client import AsyncImagesClient
 from .._client import ImagesClient
 from .._exceptions import APIError, ConfigurationError, ImagesError, RequestValidationError
-from .._limits import TIERS
 from .._redact import safe_text
 from .._results import GeneratedImage
 from .._rules import MODELS
@@ -281,68 +279,6 @@ def _async_client(options: dict[str, Any], concurrency: int) -> AsyncImagesClien
         return AsyncImagesClient(**_client_options(options), max_concurrency=concurrency)
     except ImagesError as error:
         _fail(_in_cli_words(str(error)), 2, options["verbose"])
-
-
-@app.command()
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--out", "-o", type=click.Path(file_okay=False, path_type=Path), required=True)
-@click.option("--model", "-m", default="glm-image", show_default=True, help="Default model for lines that name none.")
-@click.option("--size", "-s", help="Default size.")
-@click.option("--quality", "-q", help="Default quality.")
-@click.option("--concurrency", "-c", type=click.IntRange(1, 100), help="Requests in flight at once.")
-@click.option("--tier", type=click.Choice(list(TIERS), case_sensitive=False), help="Concurrency of an account tier.")
-@click.option("--progress/--no-progress", default=None, help="Progress bar (default: when stderr is a terminal).")
-@_connection_options
-def batch(
-    file: Path,
-    out: Path,
-    model: str,
-    size: str | None,
-    quality: str | None,
-    concurrency: int | None,
-    tier: str | None,
-    progress: bool | None,
-    **options: Any,
-) -> None:
-    """Generate an image set from FILE (a prompt per line, or JSON Lines), resumably, into --out."""
-    from ._batch import MANIFEST, run_batch
-    from ._inputs import InvalidInput, read_items
-
-    if concurrency and tier:
-        raise click.UsageError("use --concurrency or --tier, not both")
-    limit = concurrency or TIERS[(tier or "V0").upper()]
-    try:
-        items = read_items(file, {"model": model, "size": size, "quality": quality})
-    except InvalidInput as invalid:
-        for line, message in invalid.problems:
-            click.echo(f"{file}:{line}: {message}", err=True)
-        _fail(f"{len(invalid.problems)} invalid line(s) in {file}; nothing was sent", 2)
-    client = _async_client(options, limit)
-    unserved = [(item.line, problem) for item in items if (problem := _endpoint_problem(client, item.request))]
-    for line, problem in unserved:
-        click.echo(f"{file}:{line}: {problem}", err=True)
-    if unserved:
-        _fail(f"{len(unserved)} line(s) in {file} have no endpoint for their model; nothing was sent", 2)
-    _writable_folder(out)
-    show = sys.stderr.isatty() if progress is None else progress
-
-    async def main() -> Any:
-        async with client:
-            return await run_batch(items, out, client, limit, progress=show)
-
-    summary = asyncio.run(main())
-    click.echo(
-        f"{summary.total} items: {summary.done} done, {summary.skipped} already done, "
-        f"{len(summary.failed)} failed, {summary.not_started} not started; manifest: {out / MANIFEST}",
-        err=True,
-    )
-    if summary.failed:
-        click.echo(f"{'line':>6}  {'code':<6}  error", err=True)
-        for record in summary.failed:
-            error = record["error"]
-            click.echo(f"{record['line']:>6}  {error['code'] or '-':<6}  {error['type']}: {error['message']}", err=True)
-    if not summary.ok:
-        sys.exit(1)
 
 
 @app.command()

@@ -1,105 +1,58 @@
-"""Batch generation: bounded concurrency, download on arrival, a manifest to resume from, clean stops.
+"""Batch generation: a bounded pool of workers over a stream of items, nothing paid twice, clean stops.
 
-The manifest (``DIR/manifest.jsonl``) has one line per finished item, written
-in one append once its images are saved. A run first reads it back, keeps the
-items that are done and whose files still exist, and rewrites it atomically
-without the rest (failed items, a line cut short by a kill), so that a resumed
-run ends with exactly one line per item; it also removes temporary files a
-killed run left behind. Images are written atomically by
-``download``, under names derived from the item, so a retry overwrites rather
-than duplicates.
+Memory does not grow with the input: the items are read from the file as the
+workers take them (through a queue of a few items), and the manifest is read
+back as offsets, not records (``_manifest``).
 
-An item whose images were generated but could not be saved (a download
-failed) is recorded as failed *with its URLs*; the next run downloads those
-URLs again before paying for a new generation, and generates anew only if they
-no longer answer (the platform's URLs expire after 30 days).
+Money first:
+
+- the image URLs of an answer are recorded (a ``generated`` record) the moment
+  it arrives, before anything is downloaded; a later run fetches recorded URLs
+  before generating, and an ``n > 1`` item that kept some images generates only
+  the missing ones. It generates anew only for a URL that no longer answers
+  (404/410, as after the platform's 30 days);
+- an error of the account (no balance, a rejected key, a quota: ``scope ==
+  "account"``) stops the batch: nothing new starts, in-flight items finish,
+  the rest are counted as not started, and one message names the cause;
+- a full disk (``scope == "disk"``, or the manifest cannot be written) stops it
+  too, keeping the URLs of what was paid for but not saved;
+- rate limits (1302/1305) are waited out with backoff, up to
+  ``rate_limit_wait`` seconds per item, rather than failing the item.
+
+Generation requests are capped by the client (``max_concurrency``); there are
+twice as many workers, so that downloads, which go to the image host, do not
+hold the account's generation slots.
 
 First Ctrl-C (or SIGTERM): start nothing new, let in-flight items finish and be
-recorded. Second Ctrl-C: cancel them; their temporary files are removed and
-they are simply not recorded, so the next run does them again.
+recorded. Second Ctrl-C: cancel them; their temporary files are removed, and
+what they were paid for is in the manifest already.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
-import os
+import random
 import signal
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-from attrs import define, field, frozen
+from attrs import define, field
 
 from .._async_client import AsyncImagesClient
-from .._download import TEMP_PREFIX
-from .._exceptions import APIError, ImagesError
-from .._results import ContentFilter, GeneratedImage, ImagesResult
-from ._inputs import BatchItem
+from .._exceptions import APIError, DownloadError, ImagesError, RateLimitError
+from .._results import GeneratedImage, ImagesResult
+from ._inputs import BatchItem, ItemSource
+from ._manifest import MANIFEST, Appender, PreviousRun, compact, previous_run, saved_files
 
-MANIFEST = "manifest.jsonl"
-
-
-def read_manifest(path: Path) -> list[dict[str, Any]]:
-    """The manifest's complete records; a line cut short by a kill is ignored."""
-    records = []
-    if path.exists():
-        for line in path.read_text(encoding="utf-8").splitlines():
-            try:
-                record = json.loads(line)
-            except ValueError:
-                continue
-            if isinstance(record, dict) and "key" in record:
-                records.append(record)
-    return records
-
-
-@frozen
-class PreviousRun:
-    """What earlier runs left: items done (files present) and items generated but not saved."""
-
-    done: dict[str, dict[str, Any]]
-    unsaved: dict[str, dict[str, Any]]
-
-
-def previous_run(out: Path) -> PreviousRun:
-    """Read the manifest back; rewrite it to hold only the items that are done."""
-    out.mkdir(parents=True, exist_ok=True)
-    # A killed run (SIGKILL, power loss) cannot remove its temporary files; this run does.
-    for stale in [*out.glob(f"{TEMP_PREFIX}*.part"), *out.glob(".manifest-*.part")]:
-        stale.unlink(missing_ok=True)
-    path = out / MANIFEST
-    latest = {record["key"]: record for record in read_manifest(path)}
-    done = {
-        key: record
-        for key, record in latest.items()
-        if record.get("status") == "done" and all((out / name).is_file() for name in record.get("files", []))
-    }
-    unsaved = {
-        key: record
-        for key, record in latest.items()
-        if key not in done and record.get("urls") and (record.get("error") or {}).get("type") == "DownloadError"
-    }
-    if path.exists():
-        fd, temp = tempfile.mkstemp(dir=out, prefix=".manifest-", suffix=".part")
-        with os.fdopen(fd, "w", encoding="utf-8") as file:
-            file.writelines(json.dumps(record, ensure_ascii=False) + "\n" for record in done.values())
-        os.replace(temp, path)
-    return PreviousRun(done=done, unsaved=unsaved)
-
-
-def _recorded_result(item: BatchItem, record: dict[str, Any]) -> ImagesResult:
-    """The images an earlier run generated and recorded but could not save."""
-    return ImagesResult(
-        created=None,
-        images=tuple(GeneratedImage(url=url) for url in record["urls"]),
-        content_filter=tuple(ContentFilter(*note) for note in record.get("content_filter", [])),
-        request=item.request,
-        request_ids=tuple(record.get("request_ids", [])),
-    )
+#: Failures kept for the summary table (all are counted, and all are in the manifest).
+SHOWN_FAILURES = 1000
+#: Download answers after which a recorded URL is given up and the image generated anew.
+EXPIRED_STATUSES = frozenset({403, 404, 410})
+#: Module-level so tests can observe the waits without waiting.
+_sleep = asyncio.sleep
 
 
 @define
@@ -107,16 +60,31 @@ class Summary:
     total: int = 0
     skipped: int = 0
     done: int = 0
-    failed: list[dict[str, Any]] = field(factory=list)
+    failed: int = 0
+    #: the first ``SHOWN_FAILURES`` failed records, for the table
+    failures: list[dict[str, Any]] = field(factory=list)
     not_started: int = 0
     interrupted: bool = False
+    #: why the batch stopped early: an account-level error, or the disk
+    stopped_by: ImagesError | None = None
+    #: (manifest line, problem) for each manifest line that was skipped
+    manifest_problems: list[tuple[int, str]] = field(factory=list)
+    #: URLs of paid images that could be recorded nowhere (the disk was full)
+    unrecorded_urls: list[str] = field(factory=list)
 
     @property
     def ok(self) -> bool:
-        return not self.failed and not self.not_started and not self.interrupted
+        return not (self.failed or self.not_started or self.interrupted or self.stopped_by)
 
 
-def _record(item: BatchItem, status: str, files: list[str], result: ImagesResult | None) -> dict[str, Any]:
+def image_name(item: BatchItem, index: int) -> str:
+    """The file name (without extension) of an item's image: its input line first, for people."""
+    return f"L{item.line:06d}-{item.key}-{index}"
+
+
+def _record(
+    item: BatchItem, status: str, urls: list[str], files: dict[int, str], result: ImagesResult | None
+) -> dict[str, Any]:
     return {
         "key": item.key,
         "line": item.line,
@@ -124,101 +92,224 @@ def _record(item: BatchItem, status: str, files: list[str], result: ImagesResult
         "prompt": item.request.prompt,
         "params": {k: v for k, v in item.params.items() if v is not None},
         "request": {"model": item.request.model, "size": item.request.size, "quality": item.request.quality},
-        "files": files,
-        "urls": [image.url for image in result.images if image.url] if result else [],
+        "files": [files[i] for i in sorted(files)],
+        "urls": urls,
         "content_filter": [list(note) for note in result.content_filter] if result else [],
         "request_ids": list(result.request_ids) if result else [],
         "finished_at": int(time.time()),
     }
 
 
+def _error_entry(error: ImagesError) -> dict[str, Any]:
+    return {
+        "type": type(error).__name__,
+        "code": error.code if isinstance(error, APIError) else None,
+        "message": str(error),
+    }
+
+
+class _Batch:
+    """One run: the workers' shared state."""
+
+    def __init__(
+        self, out: Path, client: AsyncImagesClient, previous: PreviousRun, summary: Summary, rate_limit_wait: float
+    ) -> None:
+        self.out = out
+        self.client = client
+        self.previous = previous
+        self.summary = summary
+        self.rate_limit_wait = rate_limit_wait
+        self.stopping = asyncio.Event()
+        self.manifest = Appender(out / MANIFEST)
+
+    def stop(self, reason: ImagesError) -> None:
+        if self.summary.stopped_by is None:
+            self.summary.stopped_by = reason
+        self.stopping.set()
+
+    def append(self, record: dict[str, Any]) -> bool:
+        """Record; on a full disk, stop the batch and keep the record's URLs for the summary."""
+        try:
+            self.manifest.append(record)
+            return True
+        except OSError as error:
+            failure = DownloadError(f"cannot write {self.out / MANIFEST}: {error.strerror or error}")
+            failure.scope = "disk"
+            self.stop(failure)
+            self.summary.unrecorded_urls.extend(url for url in record["urls"] if url)
+            return False
+
+    async def run_one(self, item: BatchItem) -> None:
+        pending = self.previous.pending.get(item.key)
+        urls = list(pending.urls) if pending else []
+        files = saved_files(self.out, pending) if pending else {}
+        result: ImagesResult | None = None
+        error = await self._fetch_recorded(item, urls, files)
+        missing = [i for i in range(item.request.n) if i not in files and (i >= len(urls) or not urls[i])]
+        if error is None and missing:
+            result, error = await self._generate(item, len(missing))
+            if result is not None:  # paid for: recorded before anything is downloaded
+                for index, image in zip(missing, result.images, strict=False):
+                    _place(urls, index, image.url or "")
+                self.append(_record(item, "generated", urls, files, result))
+                for index, image in zip(missing, result.images, strict=False):
+                    if self._disk_full():
+                        error = error or self.summary.stopped_by
+                        break
+                    saved = await self._save(item, index, image)
+                    if isinstance(saved, str):
+                        files[index] = saved
+                    elif error is None:
+                        error = saved
+        if error is None and len(files) < item.request.n:
+            error = ImagesError(f"{len(files)} of {item.request.n} images were generated and saved")
+        self._finish(item, urls, files, result, error)
+
+    def _disk_full(self) -> bool:
+        return self.summary.stopped_by is not None and self.summary.stopped_by.scope == "disk"
+
+    async def _fetch_recorded(self, item: BatchItem, urls: list[str], files: dict[int, str]) -> ImagesError | None:
+        """Save what an earlier run paid for and recorded; a URL that no longer answers is cleared for a new one."""
+        for index, url in enumerate(urls):
+            if index in files or not url:
+                continue
+            saved = await self._save(item, index, GeneratedImage(url=url))
+            if isinstance(saved, str):
+                files[index] = saved
+            elif saved.scope == "disk":
+                return saved
+            elif getattr(saved, "status_code", None) in EXPIRED_STATUSES:
+                urls[index] = ""  # expired: generated anew
+            else:
+                return saved  # the host may be down for now: keep the URL for the next run
+        return None
+
+    async def _generate(self, item: BatchItem, count: int) -> tuple[ImagesResult | None, ImagesError | None]:
+        """Generate ``count`` images of ``item``, waiting out rate limits; the result, and the error if any."""
+        request = item.request
+        waited, attempt = 0.0, 0
+        while True:
+            try:
+                return await self.client.generate(
+                    request.prompt, model=request.model, **(request.parameters() | {"n": count})
+                ), None
+            except RateLimitError as limited:
+                delay = limited.retry_after if limited.retry_after is not None else min(30.0, 2.0**attempt)
+                delay *= random.uniform(0.8, 1.2)
+                if waited + delay > self.rate_limit_wait or self.stopping.is_set():
+                    return limited.partial_result, limited
+                await _sleep(delay)
+                waited, attempt = waited + delay, attempt + 1
+            except ImagesError as error:
+                if error.scope == "account":
+                    self.stop(error)
+                return error.partial_result, error  # images that did succeed were paid for: keep them
+
+    async def _save(self, item: BatchItem, index: int, image: GeneratedImage) -> str | ImagesError:
+        try:
+            path = await self.client.download(image, self.out, filename=image_name(item, index))
+        except ImagesError as error:
+            if error.scope == "disk":
+                self.stop(error)
+            return error
+        return path.name
+
+    def _finish(
+        self,
+        item: BatchItem,
+        urls: list[str],
+        files: dict[int, str],
+        result: ImagesResult | None,
+        error: ImagesError | None,
+    ) -> None:
+        record = _record(item, "done" if error is None else "failed", urls, files, result)
+        if error is None:
+            self.summary.done += 1
+        else:
+            record["error"] = _error_entry(error)
+            self.summary.failed += 1
+            if len(self.summary.failures) < SHOWN_FAILURES:
+                self.summary.failures.append(record)
+        self.append(record)
+
+
+def _place(urls: list[str], index: int, url: str) -> None:
+    while len(urls) <= index:
+        urls.append("")
+    urls[index] = url
+
+
 async def run_batch(
-    items: list[BatchItem], out: Path, client: AsyncImagesClient, concurrency: int, *, progress: bool
+    source: ItemSource,
+    total: int,
+    out: Path,
+    client: AsyncImagesClient,
+    concurrency: int,
+    *,
+    progress: bool,
+    rate_limit_wait: float = 600.0,
 ) -> Summary:
     from tqdm import tqdm
 
     previous = previous_run(out)
-    todo = [item for item in items if item.key not in previous.done]
-    summary = Summary(total=len(items), skipped=len(items) - len(todo))
-    stopping = asyncio.Event()
-    slots = asyncio.Semaphore(concurrency)
-    bar = tqdm(total=len(todo), unit="item", desc="batch", disable=not progress, dynamic_ncols=True, file=sys.stderr)
+    summary = Summary(total=total, manifest_problems=previous.skipped_lines)
+    batch = _Batch(out, client, previous, summary, rate_limit_wait)
+    workers_count = 2 * concurrency  # the client caps generations at `concurrency`; the rest download
+    queue: asyncio.Queue[BatchItem | None] = asyncio.Queue(maxsize=workers_count)
+    bar = tqdm(total=total, unit="item", desc="batch", disable=not progress, dynamic_ncols=True, file=sys.stderr)
 
-    async def save(item: BatchItem, result: ImagesResult) -> tuple[list[str], ImagesError | None]:
-        """Save every image it can; the names saved, and the first error if one could not be."""
-        names: list[str] = []
-        for index, image in enumerate(result.images):
-            try:
-                names.append((await client.download(image, out, filename=f"{item.key}-{index}")).name)
-            except ImagesError as error:
-                return names, error
-        return names, None
+    def advance() -> None:
+        bar.set_postfix(done=summary.done, failed=summary.failed, refresh=False)
+        bar.update(1)
 
-    async def generate_and_save(item: BatchItem) -> tuple[ImagesResult | None, list[str], ImagesError | None]:
-        if item.key in previous.unsaved:  # paid for by an earlier run: fetch before paying again
-            recorded = _recorded_result(item, previous.unsaved[item.key])
-            files, error = await save(item, recorded)
-            if error is None:
-                return recorded, files, None
-        request = item.request
-        try:
-            result = await client.generate(request.prompt, model=request.model, **request.parameters())
-        except ImagesError as error:
-            partial = error.partial_result  # images that did succeed were paid for: keep them
-            return partial, (await save(item, partial))[0] if partial else [], error
-        files, unsaved = await save(item, result)
-        return result, files, unsaved
+    async def produce() -> None:
+        for item in source:
+            if batch.stopping.is_set():
+                break  # the rest are not started
+            if item.key in previous.done:
+                summary.skipped += 1
+                advance()
+            else:
+                await queue.put(item)
+        for _ in range(workers_count):
+            await queue.put(None)
 
-    with (out / MANIFEST).open("a", encoding="utf-8") as manifest:
+    async def work() -> None:
+        while (item := await queue.get()) is not None:
+            if not batch.stopping.is_set():
+                await batch.run_one(item)
+                advance()
 
-        def append(record: dict[str, Any]) -> None:
-            manifest.write(json.dumps(record, ensure_ascii=False) + "\n")
-            manifest.flush()
+    tasks = [asyncio.create_task(work()) for _ in range(workers_count)]
+    producer = asyncio.create_task(produce())
+    loop = asyncio.get_running_loop()
 
-        async def run_one(item: BatchItem) -> None:
-            async with slots:
-                if stopping.is_set():
-                    summary.not_started += 1
-                    return
-                result, files, failure = await generate_and_save(item)
-                record = _record(item, "done" if failure is None else "failed", files, result)
-                if failure is None:
-                    summary.done += 1
-                else:
-                    record["error"] = {
-                        "type": type(failure).__name__,
-                        "code": failure.code if isinstance(failure, APIError) else None,
-                        "message": str(failure),
-                    }
-                    summary.failed.append(record)
-                append(record)
-                bar.update(1)
-                bar.set_postfix(done=summary.done, failed=len(summary.failed), refresh=False)
+    def on_signal() -> None:
+        summary.interrupted = True
+        if batch.stopping.is_set():
+            for task in [producer, *tasks]:
+                task.cancel()
+            return
+        batch.stopping.set()
+        print("\nstopping: finishing in-flight items (Ctrl-C again to abort them)", file=sys.stderr)
 
-        tasks = [asyncio.create_task(run_one(item)) for item in todo]
-        loop = asyncio.get_running_loop()
-
-        def on_signal() -> None:
-            summary.interrupted = True
-            if stopping.is_set():
-                for task in tasks:
-                    task.cancel()
-                return
-            stopping.set()
-            print("\nstopping: finishing in-flight items (Ctrl-C again to abort them)", file=sys.stderr)
-
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):  # not the main thread, or no signals here
+            loop.add_signal_handler(sig, on_signal)
+    try:
+        outcomes = await asyncio.gather(producer, *tasks, return_exceptions=True)
+    finally:
         for sig in (signal.SIGINT, signal.SIGTERM):
-            with contextlib.suppress(NotImplementedError, RuntimeError):  # not the main thread, or no signals here
-                loop.add_signal_handler(sig, on_signal)
-        try:
-            outcomes = await asyncio.gather(*tasks, return_exceptions=True)
-        finally:
-            for sig in (signal.SIGINT, signal.SIGTERM):
-                with contextlib.suppress(NotImplementedError, RuntimeError):
-                    loop.remove_signal_handler(sig)
-            bar.close()
-    summary.not_started += sum(isinstance(outcome, asyncio.CancelledError) for outcome in outcomes)
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.remove_signal_handler(sig)
+        bar.close()
+        batch.manifest.close()
     for outcome in outcomes:
         if isinstance(outcome, BaseException) and not isinstance(outcome, asyncio.CancelledError):
             raise outcome
+    # Whatever was neither skipped nor finished was not started (or was cancelled by a second Ctrl-C).
+    summary.not_started = total - summary.skipped - summary.done - summary.failed
+    if summary.stopped_by is None or summary.stopped_by.scope != "disk":
+        with contextlib.suppress(OSError):
+            compact(out)  # one line per item for the next reader
     return summary

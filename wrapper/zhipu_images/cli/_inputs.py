@@ -6,6 +6,7 @@ import collections
 import hashlib
 import json
 import warnings
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -37,11 +38,9 @@ class InvalidInput(Exception):
         super().__init__(f"{len(problems)} invalid line(s)")
 
 
-def _is_json_lines(path: Path, lines: list[str]) -> bool:
-    if path.suffix.lower() in (".jsonl", ".ndjson"):
-        return True
-    first = next((line.strip() for line in lines if line.strip()), "")
-    return first.startswith("{")
+def json_lines_by_suffix(path: Path) -> bool:
+    """The default ``--format``: JSON Lines for ``.jsonl``/``.ndjson``, text (a prompt per line) otherwise."""
+    return path.suffix.lower() in (".jsonl", ".ndjson")
 
 
 def _key(request: ImageRequest, seen: collections.Counter[str]) -> str:
@@ -53,42 +52,69 @@ def _key(request: ImageRequest, seen: collections.Counter[str]) -> str:
     return f"{digest}-{seen[digest]}"
 
 
-def read_items(path: Path, defaults: dict[str, Any]) -> list[BatchItem]:
-    """Every usable line as a validated item, or ``InvalidInput`` listing every bad line by number."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as error:
-        raise InvalidInput([(0, f"the file is not UTF-8 text ({error.reason})")]) from error
-    lines = text.splitlines()
-    json_lines = _is_json_lines(path, lines)
-    items, problems = [], []
-    seen: collections.Counter[str] = collections.Counter()
-    for number, raw in enumerate(lines, start=1):
-        line = raw.strip()
-        if not line or (not json_lines and line.startswith("#")):
-            continue
-        params = dict(defaults)
-        if json_lines:
+@frozen
+class ItemSource:
+    """The items of an input file, read as a stream: ``check`` validates every line (nothing is kept),
+    iterating yields the items again. Memory does not grow with the file's length, only its distinct requests."""
+
+    path: Path
+    defaults: dict[str, Any]
+    json_lines: bool
+
+    def check(self, problem_of: Callable[[BatchItem], str | None] | None = None) -> int:
+        """The number of items, or ``InvalidInput`` listing every bad line by number
+        (``problem_of`` adds the caller's own check of each valid item, e.g. that an endpoint serves its model)."""
+        count, problems = 0, []
+        for outcome in self._outcomes():
+            if not isinstance(outcome, BatchItem):
+                problems.append(outcome)
+            elif problem_of is not None and (problem := problem_of(outcome)) is not None:
+                problems.append((outcome.line, problem))
+            else:
+                count += 1
+        if problems:
+            raise InvalidInput(problems)
+        return count
+
+    def __iter__(self) -> Iterator[BatchItem]:
+        for outcome in self._outcomes():
+            if isinstance(outcome, BatchItem):
+                yield outcome
+
+    def _outcomes(self) -> Iterator[BatchItem | tuple[int, str]]:
+        seen: collections.Counter[str] = collections.Counter()
+        with self.path.open("rb") as file:
+            for number, raw in enumerate(file, start=1):
+                try:
+                    line = raw.decode("utf-8-sig" if number == 1 else "utf-8").strip()
+                except UnicodeDecodeError as error:
+                    yield number, f"not UTF-8 text (byte {error.start + 1} of the line)"
+                    continue
+                if not line or (not self.json_lines and line.startswith("#")):
+                    continue
+                outcome = self._item(number, line)
+                if isinstance(outcome, str):
+                    yield number, outcome
+                else:
+                    request, params = outcome
+                    yield BatchItem(line=number, key=_key(request, seen), request=request, params=params)
+
+    def _item(self, number: int, line: str) -> tuple[ImageRequest, dict[str, Any]] | str:
+        params = dict(self.defaults)
+        if self.json_lines:
             try:
                 record = json.loads(line)
             except json.JSONDecodeError as error:
-                problems.append((number, f"not valid JSON ({error.msg})"))
-                continue
+                return f"not valid JSON ({error.msg})"
             except ValueError:  # a number of more digits than Python converts
-                problems.append((number, "not usable JSON (a number with thousands of digits)"))
-                continue
+                return "not usable JSON (a number with thousands of digits)"
             except RecursionError:
-                problems.append((number, "not usable JSON (nested too deeply)"))
-                continue
+                return "not usable JSON (nested too deeply)"
             if not isinstance(record, dict) or "prompt" not in record:
-                problems.append((number, f'expected an object with a "prompt", e.g. {EXAMPLE_LINE}'))
-                continue
+                return f'expected an object with a "prompt", e.g. {EXAMPLE_LINE}'
             unknown = sorted(set(record) - {"prompt", *ITEM_PARAMETERS})
             if unknown:
-                problems.append(
-                    (number, f"unknown field(s) {', '.join(unknown)}; allowed: prompt, {', '.join(ITEM_PARAMETERS)}")
-                )
-                continue
+                return f"unknown field(s) {', '.join(unknown)}; allowed: prompt, {', '.join(ITEM_PARAMETERS)}"
             prompt = record.pop("prompt")
             params.update({k: v for k, v in record.items() if v is not None})
         else:
@@ -99,11 +125,5 @@ def read_items(path: Path, defaults: dict[str, Any]) -> list[BatchItem]:
                 warnings.simplefilter("ignore")
                 request = validate_request(model, prompt, **params)
         except RequestValidationError as invalid:
-            problems.append((number, str(invalid)))
-            continue
-        items.append(
-            BatchItem(line=number, key=_key(request, seen), request=request, params={"model": model, **params})
-        )
-    if problems:
-        raise InvalidInput(problems)
-    return items
+            return str(invalid)
+        return request, {"model": model, **params}

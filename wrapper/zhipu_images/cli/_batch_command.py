@@ -1,0 +1,160 @@
+"""The ``batch`` command: check every line, take the folder, run, and say how it ended.
+
+Exit codes: 0 every item done; 1 an item failed or was not started (an
+account error or a full disk stopped the batch); 2 usage or an invalid line,
+nothing sent; 130 interrupted (Ctrl-C or SIGTERM).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from .._exceptions import (
+    AccountError,
+    APIError,
+    AuthenticationError,
+    ImagesError,
+    InsufficientBalanceError,
+    PermissionDeniedError,
+    QuotaExceededError,
+)
+from .._limits import TIERS
+from .._redact import safe_text
+from ._app import _async_client, _connection_options, _endpoint_problem, _fail, _writable_folder, app
+
+#: Manifest problems printed one by one; the rest are counted.
+SHOWN_MANIFEST_PROBLEMS = 20
+EXIT_INTERRUPTED = 130
+
+
+@app.command()
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--out", "-o", type=click.Path(file_okay=False, path_type=Path), required=True)
+@click.option("--model", "-m", default="glm-image", show_default=True, help="Default model for lines that name none.")
+@click.option("--size", "-s", help="Default size.")
+@click.option("--quality", "-q", help="Default quality.")
+@click.option(
+    "--format",
+    "input_format",
+    type=click.Choice(["text", "jsonl"]),
+    help="text: a prompt per line; jsonl: a JSON object per line.  [default: jsonl for .jsonl/.ndjson, else text]",
+)
+@click.option(
+    "--concurrency", "-c", type=click.IntRange(1, 100), help="Requests in flight at once.  [default: 5, as --tier V0]"
+)
+@click.option("--tier", type=click.Choice(list(TIERS), case_sensitive=False), help="Concurrency of an account tier.")
+@click.option(
+    "--rate-limit-wait",
+    type=click.FloatRange(0, 86400),
+    default=600.0,
+    show_default=True,
+    help="Seconds an item may wait out rate limits (1302/1305) before it fails.",
+)
+@click.option("--progress/--no-progress", default=None, help="Progress bar (default: when stderr is a terminal).")
+@_connection_options
+def batch(
+    file: Path,
+    out: Path,
+    model: str,
+    size: str | None,
+    quality: str | None,
+    input_format: str | None,
+    concurrency: int | None,
+    tier: str | None,
+    rate_limit_wait: float,
+    progress: bool | None,
+    **options: Any,
+) -> None:
+    """Generate an image set from FILE (a prompt per line, or JSON Lines), resumably, into --out."""
+    from ._batch import run_batch
+    from ._folder_lock import FolderBusy, FolderLock
+    from ._inputs import InvalidInput, ItemSource, json_lines_by_suffix
+    from ._manifest import MANIFEST, ManifestError
+
+    if concurrency and tier:
+        raise click.UsageError("use --concurrency or --tier, not both")
+    limit = concurrency or TIERS[(tier or "V0").upper()]
+    json_lines = json_lines_by_suffix(file) if input_format is None else input_format == "jsonl"
+    source = ItemSource(file, {"model": model, "size": size, "quality": quality}, json_lines)
+    client = _async_client(options, limit)
+    try:
+        total = source.check(lambda item: _endpoint_problem(client, item.request))
+    except InvalidInput as invalid:
+        for line, message in invalid.problems:
+            click.echo(f"{file}:{line}: {message}", err=True)
+        _fail(f"{len(invalid.problems)} line(s) in {file} cannot be sent; nothing was sent", 2)
+    _writable_folder(out)
+    show = sys.stderr.isatty() if progress is None else progress
+
+    async def main() -> Any:
+        async with client:
+            return await run_batch(source, total, out, client, limit, progress=show, rate_limit_wait=rate_limit_wait)
+
+    try:
+        with FolderLock(out):
+            summary = asyncio.run(main())
+    except (FolderBusy, ManifestError) as refused:
+        _fail(f"{refused}; nothing was sent", 2)
+    for line, problem in summary.manifest_problems[:SHOWN_MANIFEST_PROBLEMS]:
+        click.echo(f"warning: {out / MANIFEST} line {line}: {problem}; skipped, its item is done again", err=True)
+    if len(summary.manifest_problems) > SHOWN_MANIFEST_PROBLEMS:
+        click.echo(f"warning: ... and {len(summary.manifest_problems) - SHOWN_MANIFEST_PROBLEMS} more", err=True)
+    ending = "interrupted: " if summary.interrupted else ""
+    click.echo(
+        f"{ending}{summary.total} items: {summary.done} done, {summary.skipped} already done, "
+        f"{summary.failed} failed, {summary.not_started} not started; manifest: {out / MANIFEST}",
+        err=True,
+    )
+    if summary.failures:
+        click.echo(f"{'line':>6}  {'code':<6}  error", err=True)
+        for record in sorted(summary.failures, key=lambda r: int(r["line"])):
+            error = record["error"]
+            click.echo(f"{record['line']:>6}  {error['code'] or '-':<6}  {error['type']}: {error['message']}", err=True)
+        if summary.failed > len(summary.failures):
+            click.echo(f"... and {summary.failed - len(summary.failures)} more, in the manifest", err=True)
+    for url in summary.unrecorded_urls:
+        click.echo(f"paid, not saved and not recorded (the disk is full): {safe_text(url)}", err=True)
+    if summary.stopped_by is not None:
+        click.echo(f"error: stopped: {_why_stopped(summary.stopped_by, options)}", err=True)
+    if summary.interrupted:
+        sys.exit(EXIT_INTERRUPTED)
+    if not summary.ok:
+        sys.exit(1)
+
+
+def _why_stopped(error: ImagesError, options: dict[str, Any]) -> str:
+    """One sentence: what stopped the batch, and what to do before running the same command again."""
+    again = "then run the same command again: it skips what is done"
+    code = f" (code {error.code})" if isinstance(error, APIError) and error.code else ""
+    if error.scope == "disk":
+        return (
+            f"{error}. Free space in --out, {again}; images that were paid for but not saved are recorded "
+            "in the manifest with their URLs, and the next run fetches them first"
+        )
+    if isinstance(error, InsufficientBalanceError):
+        return f"the account has no balance left{code}. Top it up on the platform, {again}"
+    if isinstance(error, AuthenticationError):
+        return f"the API key was rejected{code}. Check the key from {_key_source(options)}, {again}"
+    if isinstance(error, QuotaExceededError):
+        return f"a quota of the account is used up{code}: {error.message}. Wait for it to reset, {again}"
+    if isinstance(error, PermissionDeniedError):
+        return f"the key may not call this API{code}: {error.message}"
+    if isinstance(error, AccountError):
+        return f"the account cannot be used{code}: {error.message}. Contact the platform's support"
+    return str(error)
+
+
+def _key_source(options: dict[str, Any]) -> str:
+    import os
+
+    from .._config import OPENAI_KEY_VARIABLE, ZHIPU_KEY_VARIABLES
+
+    if options.get("api_key_file"):
+        return f"--api-key-file {options['api_key_file']}"
+    variables = [name for name in (*ZHIPU_KEY_VARIABLES, OPENAI_KEY_VARIABLE) if os.environ.get(name, "").strip()]
+    return variables[0] if variables else "the environment"

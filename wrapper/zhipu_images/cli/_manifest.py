@@ -1,0 +1,226 @@
+"""The batch manifest (``DIR/manifest.jsonl``): what was paid for and what was saved, read back defensively.
+
+Each line is one JSON record about one item (its ``key``), appended as it
+happens:
+
+- ``generated``: the answer arrived; its image ``urls`` are recorded *before*
+  anything is downloaded, so a kill during a slow download loses no paid image;
+- ``done``: every image is saved; ``files`` names them (``L<line>-<key>-<i>.<ext>``,
+  ``i`` the image's place in ``urls``);
+- ``failed``: the item failed; ``files`` and ``urls`` keep what was paid and saved.
+
+The latest record of a key wins. Reading never trusts the file: it is read as
+bytes, line by line, and a line that is not UTF-8, not JSON, cut short, or of
+the wrong shape (checked against ``Record``'s typed fields) is skipped with a
+warning naming its line, and its item is done again. An item counts as done
+only if its files exist and are images.
+
+Compaction (at the start and the end of a run) rewrites the manifest, through
+a temporary file and a rename, to the latest record of each item worth
+keeping: done items, and items with paid URLs or saved files. It holds one
+offset per item in memory, not the records.
+
+Appends are whole lines, one ``write`` each, fsync'd at most ``SYNC_INTERVAL``
+apart and at the end: a power loss loses at most the last fraction of a second
+of records and never cuts more than the last line. The manifest is opened with
+``O_NOFOLLOW``: a symlink in its place is refused, not written through.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, Literal
+
+from attrs import field, frozen, validators
+
+from .._download import TEMP_PREFIX, image_extension
+
+MANIFEST = "manifest.jsonl"
+#: Longest wait between fsyncs of the manifest, in seconds.
+SYNC_INTERVAL = 0.2
+Status = Literal["generated", "done", "failed"]
+_LIST_OF_STR = validators.deep_iterable(validators.instance_of(str), validators.instance_of(list))
+
+
+class ManifestError(Exception):
+    """The manifest cannot be used at all (a symlink, unreadable); the message says why."""
+
+
+@frozen
+class Record:
+    """The fields every record must have, typed; construction fails on anything else."""
+
+    key: str = field(validator=validators.and_(validators.instance_of(str), validators.min_len(1)))
+    line: int = field(validator=[validators.instance_of(int), validators.ge(1)])
+    status: Status = field(validator=validators.in_(("generated", "done", "failed")))
+    files: list[str] = field(factory=list, validator=_LIST_OF_STR)
+    urls: list[str] = field(factory=list, validator=_LIST_OF_STR)
+
+
+_RECORD_FIELDS = ("key", "line", "status", "files", "urls")
+
+
+def parse(raw: bytes) -> Record | str:
+    """The record on one manifest line, or why it is not one."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        return f"not UTF-8 (byte {error.start + 1})"
+    try:
+        data = json.loads(text)
+    except (ValueError, RecursionError):
+        return "not JSON"
+    if not isinstance(data, dict):
+        return f"a JSON {type(data).__name__}, not an object"
+    if isinstance(data.get("line"), bool):
+        return "line is not a line number"
+    try:
+        fields: dict[str, Any] = {name: data[name] for name in _RECORD_FIELDS if name in data}
+        record = Record(**fields)
+    except (TypeError, ValueError) as error:
+        return f"not a manifest record ({_first_line(error)})"
+    if record.status == "done" and not record.files:
+        return "done, but with no files"
+    return record
+
+
+def _first_line(error: Exception) -> str:
+    return str(error.args[0] if error.args else error).splitlines()[0][:120]
+
+
+def image_index(name: str) -> int | None:
+    """The image's place in its item's ``urls``, from its file name (``...-<i>.<ext>``)."""
+    stem = name.rsplit(".", 1)[0]
+    tail = stem.rsplit("-", 1)[-1]
+    return int(tail) if tail.isdigit() and len(tail) < 6 else None
+
+
+def is_image(path: Path) -> bool:
+    """A regular file (not a symlink) that starts like an image."""
+    try:
+        if path.is_symlink() or not path.is_file():
+            return False
+        with path.open("rb") as file:
+            return image_extension(file.read(16)) is not None
+    except OSError:
+        return False
+
+
+def saved_files(out: Path, record: Record) -> dict[int, str]:
+    """Image index -> file name, for the record's files that are still there and are images."""
+    saved = {}
+    for name in record.files:
+        index = image_index(name)
+        if index is not None and "/" not in name and name not in (".", "..") and is_image(out / name):
+            saved[index] = name
+    return saved
+
+
+def _lines(path: Path) -> Iterator[tuple[int, int, bytes | None]]:
+    """(line number, byte offset, bytes without the newline) of each line; None for a last line cut short."""
+    offset = 0
+    with _open(path, os.O_RDONLY) as file:
+        for number, raw in enumerate(file, start=1):
+            yield number, offset, raw[:-1] if raw.endswith(b"\n") else None
+            offset += len(raw)
+
+
+@contextlib.contextmanager
+def _open(path: Path, flags: int) -> Iterator[Any]:
+    try:
+        fd = os.open(path, flags | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0), 0o666)
+    except OSError as error:
+        if path.is_symlink():
+            raise ManifestError(f"{path} is a symlink; refusing to follow it (move it away and run again)") from None
+        raise ManifestError(f"cannot open {path}: {error.strerror}") from None
+    with os.fdopen(fd, "rb" if flags == os.O_RDONLY else "ab") as file:
+        yield file
+
+
+@frozen
+class PreviousRun:
+    """What earlier runs left, after compaction: items done, and the latest record of items with paid images."""
+
+    done: frozenset[str]
+    pending: dict[str, Record]
+    #: (line number, problem) for each manifest line that was skipped
+    skipped_lines: list[tuple[int, str]]
+
+
+def previous_run(out: Path) -> PreviousRun:
+    """Read the manifest back, sweep what a killed run left, and compact the manifest."""
+    out.mkdir(parents=True, exist_ok=True)
+    # A killed run (SIGKILL, power loss) cannot remove its temporary files; this run does.
+    for stale in [*out.glob(f"{TEMP_PREFIX}*.part"), *out.glob(".manifest-*.part")]:
+        stale.unlink(missing_ok=True)
+    path = out / MANIFEST
+    if not path.exists() and not path.is_symlink():
+        return PreviousRun(done=frozenset(), pending={}, skipped_lines=[])
+    skipped: list[tuple[int, str]] = []
+    latest: dict[str, int] = {}  # key -> offset of its latest record
+    for number, offset, raw in _lines(path):
+        if raw is not None and not raw.strip():
+            continue  # an empty line
+        parsed = parse(raw) if raw is not None else "cut short (the run was killed while writing it)"
+        if isinstance(parsed, str):
+            skipped.append((number, parsed))
+            continue
+        latest[parsed.key] = offset
+    keep = set(latest.values())
+    del latest
+    done: set[str] = set()
+    pending: dict[str, Record] = {}
+    temp = path.with_name(f".manifest-{os.getpid()}.part")
+    with _open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC) as compacted:
+        for _, offset, raw in _lines(path):
+            if offset not in keep or raw is None:
+                continue
+            record = parse(raw)
+            assert isinstance(record, Record)
+            files = saved_files(out, record)
+            if record.status == "done" and len(files) == len(record.files):
+                done.add(record.key)
+            elif record.urls or files:
+                pending[record.key] = record
+            else:
+                continue  # a failure with nothing paid: nothing to keep
+            compacted.write(raw + b"\n")
+        compacted.flush()
+        os.fsync(compacted.fileno())
+    os.replace(temp, path)
+    return PreviousRun(done=frozenset(done), pending=pending, skipped_lines=skipped)
+
+
+def compact(out: Path) -> None:
+    """Rewrite the manifest to one line per item (done at the end of a run)."""
+    previous_run(out)
+
+
+class Appender:
+    """Appends records as whole lines; fsyncs at most ``SYNC_INTERVAL`` apart and on close."""
+
+    def __init__(self, path: Path) -> None:
+        self._stack = contextlib.ExitStack()
+        self._file = self._stack.enter_context(_open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND))
+        self._synced = time.monotonic()
+
+    def append(self, record: dict[str, Any]) -> None:
+        """Write one record; an ``OSError`` (a full disk) propagates: the caller must stop the batch."""
+        self._file.write(json.dumps(record, ensure_ascii=False).encode() + b"\n")
+        self._file.flush()
+        now = time.monotonic()
+        if now - self._synced >= SYNC_INTERVAL:
+            os.fsync(self._file.fileno())
+            self._synced = now
+
+    def close(self) -> None:
+        try:
+            self._file.flush()
+            os.fsync(self._file.fileno())
+        finally:
+            self._stack.close()
