@@ -108,11 +108,21 @@ def _error_entry(error: ImagesError) -> dict[str, Any]:
     }
 
 
+class NotStarted(Exception):
+    """The batch stopped before this item's request was sent: it is simply not recorded."""
+
+
 class _Batch:
     """One run: the workers' shared state."""
 
     def __init__(
-        self, out: Path, client: AsyncImagesClient, previous: PreviousRun, summary: Summary, rate_limit_wait: float
+        self,
+        out: Path,
+        client: AsyncImagesClient,
+        previous: PreviousRun,
+        summary: Summary,
+        concurrency: int,
+        rate_limit_wait: float,
     ) -> None:
         self.out = out
         self.client = client
@@ -120,6 +130,7 @@ class _Batch:
         self.summary = summary
         self.rate_limit_wait = rate_limit_wait
         self.stopping = asyncio.Event()
+        self.slots = asyncio.Semaphore(concurrency)
         self.manifest = Appender(out / MANIFEST)
 
     def stop(self, reason: ImagesError) -> None:
@@ -185,25 +196,31 @@ class _Batch:
         return None
 
     async def _generate(self, item: BatchItem, count: int) -> tuple[ImagesResult | None, ImagesError | None]:
-        """Generate ``count`` images of ``item``, waiting out rate limits; the result, and the error if any."""
+        """Generate ``count`` images of ``item``, waiting out rate limits; the result, and the error if any.
+
+        Each attempt takes one of the batch's generation slots and checks, once it has one, that the
+        batch is not stopping: after an account error, items waiting for a slot send nothing.
+        """
         request = item.request
+        parameters = request.parameters() | {"n": count}
         waited, attempt = 0.0, 0
         while True:
-            try:
-                return await self.client.generate(
-                    request.prompt, model=request.model, **(request.parameters() | {"n": count})
-                ), None
-            except RateLimitError as limited:
-                delay = limited.retry_after if limited.retry_after is not None else min(30.0, 2.0**attempt)
-                delay *= random.uniform(0.8, 1.2)
-                if waited + delay > self.rate_limit_wait or self.stopping.is_set():
-                    return limited.partial_result, limited
-                await _sleep(delay)
-                waited, attempt = waited + delay, attempt + 1
-            except ImagesError as error:
-                if error.scope == "account":
-                    self.stop(error)
-                return error.partial_result, error  # images that did succeed were paid for: keep them
+            async with self.slots:
+                if self.stopping.is_set():
+                    raise NotStarted
+                try:
+                    return await self.client.generate(request.prompt, model=request.model, **parameters), None
+                except RateLimitError as limited:
+                    delay = limited.retry_after if limited.retry_after is not None else min(30.0, 2.0**attempt)
+                    delay *= random.uniform(0.8, 1.2)
+                    if waited + delay > self.rate_limit_wait:
+                        return limited.partial_result, limited
+                except ImagesError as error:
+                    if error.scope == "account":
+                        self.stop(error)
+                    return error.partial_result, error  # images that did succeed were paid for: keep them
+            await _sleep(delay)  # without a slot: others may use it meanwhile
+            waited, attempt = waited + delay, attempt + 1
 
     async def _save(self, item: BatchItem, index: int, image: GeneratedImage) -> str | ImagesError:
         try:
@@ -253,7 +270,7 @@ async def run_batch(
 
     previous = previous_run(out)
     summary = Summary(total=total, manifest_problems=previous.skipped_lines)
-    batch = _Batch(out, client, previous, summary, rate_limit_wait)
+    batch = _Batch(out, client, previous, summary, concurrency, rate_limit_wait)
     workers_count = 2 * concurrency  # the client caps generations at `concurrency`; the rest download
     queue: asyncio.Queue[BatchItem | None] = asyncio.Queue(maxsize=workers_count)
     bar = tqdm(total=total, unit="item", desc="batch", disable=not progress, dynamic_ncols=True, file=sys.stderr)
@@ -276,9 +293,13 @@ async def run_batch(
 
     async def work() -> None:
         while (item := await queue.get()) is not None:
-            if not batch.stopping.is_set():
+            if batch.stopping.is_set():
+                continue
+            try:
                 await batch.run_one(item)
-                advance()
+            except NotStarted:
+                continue
+            advance()
 
     tasks = [asyncio.create_task(work()) for _ in range(workers_count)]
     producer = asyncio.create_task(produce())

@@ -60,9 +60,20 @@ class Record:
     status: Status = field(validator=validators.in_(("generated", "done", "failed")))
     files: list[str] = field(factory=list, validator=_LIST_OF_STR)
     urls: list[str] = field(factory=list, validator=_LIST_OF_STR)
+    #: a failure: its type, code and message
+    error: dict[str, Any] | None = field(
+        default=None,
+        validator=validators.optional(
+            validators.deep_mapping(
+                key_validator=validators.instance_of(str),
+                value_validator=validators.instance_of((str, type(None))),
+                mapping_validator=validators.instance_of(dict),
+            )
+        ),
+    )
 
 
-_RECORD_FIELDS = ("key", "line", "status", "files", "urls")
+_RECORD_FIELDS = ("key", "line", "status", "files", "urls", "error")
 
 
 def parse(raw: bytes) -> Record | str:

@@ -1,0 +1,352 @@
+"""Batch integrity, through the real ``zhipu-images batch`` against a fake platform on loopback.
+
+Money is counted where it is spent: ``platform.received`` is the number of
+generation requests the fake server answered, and every test asserts it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import stat
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.hostile import HostileServer
+from zhipu_images.cli._folder_lock import LOCK_FILE
+from zhipu_images.cli._manifest import MANIFEST
+from zhipu_images.fake import FakePlatform, FakeServer, running_fake_server
+
+KEY = "sk-batch-integrity-77"
+CLI = [sys.executable, "-m", "zhipu_images"]
+
+
+@pytest.fixture
+def platform() -> FakePlatform:
+    return FakePlatform(api_key=KEY)
+
+
+@pytest.fixture
+def server(platform: FakePlatform) -> Iterator[FakeServer]:
+    with running_fake_server(platform) as running:
+        yield running
+
+
+def _env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ZHIPU", "ZAI_", "OPENAI_"))}
+    return {**env, "ZHIPUAI_API_KEY": KEY}
+
+
+def batch_command(server: FakeServer, prompts: Path, out: Path, *extra: str) -> list[str]:
+    return [*CLI, "batch", str(prompts), "--base-url", f"{server.url}/api/paas/v4", "--out", str(out), *extra]
+
+
+def batch(server: FakeServer, prompts: Path, out: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        batch_command(server, prompts, out, *extra), capture_output=True, text=True, env=_env(), timeout=120
+    )
+
+
+def write_prompts(folder: Path, count: int, name: str = "prompts.txt") -> Path:
+    path = folder / name
+    path.write_text("".join(f"prompt number {i}\n" for i in range(count)))
+    return path
+
+
+def records(out: Path) -> list[dict[str, object]]:
+    return [json.loads(line) for line in (out / MANIFEST).read_text().splitlines()]
+
+
+def images(out: Path) -> list[Path]:
+    return sorted(p for p in out.iterdir() if p.suffix == ".png")
+
+
+def assert_one_image_per_prompt(out: Path, count: int) -> None:
+    done = records(out)
+    assert sorted(int(str(r["line"])) for r in done) == list(range(1, count + 1))
+    assert {r["status"] for r in done} == {"done"}
+    assert [p.name for p in images(out)] == sorted(str(f) for r in done for f in r["files"])  # type: ignore[attr-defined]
+
+
+# --- one run per folder ---------------------------------------------------------------------------------------------
+
+
+def test_a_second_run_on_a_busy_folder_exits_2_at_once_and_pays_for_nothing(
+    tmp_path: Path, server: FakeServer, platform: FakePlatform
+) -> None:
+    platform.latency = 0.05
+    prompts = write_prompts(tmp_path, 30)
+    out = tmp_path / "out"
+    first = subprocess.Popen(
+        batch_command(server, prompts, out, "-c", "2"), stderr=subprocess.PIPE, text=True, env=_env()
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while platform.received == 0 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        second = batch(server, prompts, out, "-c", "2")
+    finally:
+        _, first_stderr = first.communicate(timeout=120)
+    assert second.returncode == 2, second.stderr
+    assert f"pid {first.pid}" in second.stderr
+    assert "nothing was sent" in second.stderr
+    assert first.returncode == 0, first_stderr
+    assert platform.received == 30  # each prompt paid once, by the first run
+    assert_one_image_per_prompt(out, 30)
+
+
+def test_a_lock_left_by_a_killed_run_is_taken_over(tmp_path: Path, server: FakeServer, platform: FakePlatform) -> None:
+    prompts = write_prompts(tmp_path, 3)
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / LOCK_FILE).write_text('{"pid": 999999, "host": "gone", "started": 0}')  # no process holds its flock
+    done = batch(server, prompts, out)
+    assert done.returncode == 0, done.stderr
+    assert platform.received == 3
+
+
+# --- the manifest survives damage -----------------------------------------------------------------------------------
+
+DAMAGE = {
+    "not UTF-8": b"\xff\xfe{not text}",
+    "cut inside a character": '{"key": "abc", "line": 1, "status": "done", "prompt": "一只'.encode()[:-2],
+    "a key that is an object": b'{"key": {}, "line": 1, "status": "done", "files": []}',
+    "files null": b'{"key": "K", "line": 1, "status": "done", "files": null}',
+    "error a string": b'{"key": "K", "line": 1, "status": "failed", "error": "boom"}',
+    "done without files": b'{"key": "K", "line": 1, "status": "done", "files": []}',
+    "a JSON list": b"[1, 2, 3]",
+    "deep nesting": b"[" * 100_000 + b"]" * 100_000,
+}
+
+
+@pytest.mark.parametrize("damage", list(DAMAGE), ids=list(DAMAGE))
+def test_a_damaged_manifest_line_is_skipped_with_a_warning_and_its_item_done_again(
+    tmp_path: Path, server: FakeServer, platform: FakePlatform, damage: str
+) -> None:
+    prompts = write_prompts(tmp_path, 3)
+    out = tmp_path / "out"
+    assert batch(server, prompts, out).returncode == 0
+    lines = (out / MANIFEST).read_bytes().splitlines()
+    second_item = next(i for i, line in enumerate(lines) if json.loads(line)["line"] == 2)
+    lines[second_item] = DAMAGE[damage].replace(b'"K"', json.dumps(json.loads(lines[second_item])["key"]).encode())
+    (out / MANIFEST).write_bytes(b"\n".join(lines) + b"\n")
+    before = platform.received
+
+    resumed = batch(server, prompts, out)
+
+    assert resumed.returncode == 0, resumed.stderr
+    assert "Traceback" not in resumed.stderr
+    assert f"line {second_item + 1}:" in resumed.stderr  # the warning names the damaged line
+    assert platform.received - before == 1  # only the item whose record was lost
+    assert_one_image_per_prompt(out, 3)
+
+
+def test_an_item_whose_image_file_is_not_an_image_is_not_done_and_its_recorded_url_is_fetched_again(
+    tmp_path: Path, server: FakeServer, platform: FakePlatform
+) -> None:
+    prompts = write_prompts(tmp_path, 2)
+    out = tmp_path / "out"
+    assert batch(server, prompts, out).returncode == 0
+    damaged = images(out)[0]
+    damaged.write_bytes(b"<html>not an image</html>")
+    resumed = batch(server, prompts, out)
+    assert resumed.returncode == 0, resumed.stderr
+    assert "1 done, 1 already done" in resumed.stderr
+    assert platform.received == 2  # the image came again from its recorded URL: not paid twice
+    assert damaged.read_bytes().startswith(b"\x89PNG")
+    assert_one_image_per_prompt(out, 2)
+
+
+def test_a_symlinked_manifest_is_refused(tmp_path: Path, server: FakeServer, platform: FakePlatform) -> None:
+    prompts = write_prompts(tmp_path, 2)
+    out = tmp_path / "out"
+    out.mkdir()
+    elsewhere = tmp_path / "elsewhere.jsonl"
+    elsewhere.write_text("")
+    (out / MANIFEST).symlink_to(elsewhere)
+    refused = batch(server, prompts, out)
+    assert refused.returncode == 2
+    assert "symlink" in refused.stderr
+    assert platform.received == 0
+    assert elsewhere.read_text() == ""
+
+
+# --- what was paid for is recorded and never paid again ---------------------------------------------------------------
+
+
+def test_image_urls_are_recorded_before_the_download_so_a_kill_during_it_loses_nothing(tmp_path: Path) -> None:
+    prompts = write_prompts(tmp_path, 1)
+    out = tmp_path / "out"
+    with HostileServer() as hostile:  # answers at once, then sends the image a byte every 50 ms
+        command = [*CLI, "batch", str(prompts), "--base-url", hostile.base_url("trickle_image"), "--out", str(out)]
+        process = subprocess.Popen(command, stderr=subprocess.DEVNULL, env=_env())
+        try:
+            deadline = time.monotonic() + 30
+            while hostile.requests[("trickle_image", "GET")] == 0 and time.monotonic() < deadline:
+                time.sleep(0.02)  # until the download has started
+        finally:
+            process.kill()
+            process.wait(timeout=30)
+    (record,) = records(out)
+    assert record["status"] == "generated"
+    assert record["urls"] == [f"{hostile.url}/trickle_image/a.png"]
+
+
+def test_an_n_item_that_partly_failed_generates_only_its_missing_images(
+    tmp_path: Path, server: FakeServer, platform: FakePlatform
+) -> None:
+    prompts = tmp_path / "items.jsonl"
+    prompts.write_text('{"prompt": "three cats", "model": "cogview-4", "n": 3}\n')
+    out = tmp_path / "out"
+    platform.fail_next("content_filter")  # one of the three requests is refused
+    first = batch(server, prompts, out, "-c", "1")
+    assert first.returncode == 1
+    assert len(images(out)) == 2
+    assert platform.received == 3
+    saved = {p.name: p.stat().st_mtime_ns for p in images(out)}
+
+    second = batch(server, prompts, out)
+
+    assert second.returncode == 0, second.stderr
+    assert platform.received == 4  # one more generation: the missing image, not three
+    assert len(images(out)) == 3
+    assert all(p.stat().st_mtime_ns == saved[p.name] for p in images(out) if p.name in saved)  # kept, not rewritten
+    (record,) = records(out)
+    assert len(record["files"]) == 3  # type: ignore[arg-type]
+
+
+# --- account errors stop the batch ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("account", ["no balance", "wrong key"])
+def test_an_account_error_stops_the_batch_after_at_most_concurrency_requests(
+    tmp_path: Path, server: FakeServer, platform: FakePlatform, account: str
+) -> None:
+    prompts = write_prompts(tmp_path, 40)
+    out = tmp_path / "out"
+    if account == "no balance":
+        platform.balance_exhausted = True
+    else:
+        platform.api_key = "another-key"
+    done = batch(server, prompts, out, "-c", "3")
+    assert done.returncode == 1
+    assert platform.received <= 3
+    assert done.stderr.count("error: stopped:") == 1
+    fix = "Top it up" if account == "no balance" else "Check the key from ZHIPUAI_API_KEY"
+    assert fix in done.stderr
+    assert "not started" in done.stderr
+    assert done.stderr.count("InsufficientBalanceError" if account == "no balance" else "AuthenticationError") <= 3
+
+
+# --- a full disk stops the batch, not the money ---------------------------------------------------------------------
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    """An 8 MiB tmpfs, mounted for the test (root only)."""
+    if os.geteuid() != 0 or shutil.which("mount") is None:
+        pytest.skip("a small tmpfs needs root and mount (CI runs as root)")
+    mount_point = tmp_path / "small"
+    mount_point.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", str(mount_point)], capture_output=True)
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.decode().strip()}")
+    try:
+        yield mount_point
+    finally:
+        subprocess.run(["umount", "-l", str(mount_point)], check=False)
+
+
+def test_a_full_disk_stops_the_batch_and_the_next_run_pays_for_nothing_twice(
+    tmp_path: Path, server: FakeServer, platform: FakePlatform, small_disk: Path
+) -> None:
+    prompts = tmp_path / "items.jsonl"
+    prompts.write_text("".join(f'{{"prompt": "picture {i}", "size": "2048x2048"}}\n' for i in range(60)))
+    out = small_disk / "out"
+    filler = small_disk / "filler"
+    filler.write_bytes(b"\0" * (7 * 1024 * 1024))  # leaves room for a dozen 2048x2048 images (60 KB each)
+
+    first = batch(server, prompts, out, "-c", "2")
+
+    assert first.returncode == 1
+    assert "Traceback" not in first.stderr
+    assert "error: stopped:" in first.stderr
+    assert "Free space in --out" in first.stderr
+    paid_first = platform.received
+    assert paid_first < 60  # it stopped generating
+    unrecorded = first.stderr.count("paid, not saved and not recorded")
+
+    filler.unlink()
+    second = batch(server, prompts, out, "-c", "2")
+
+    assert second.returncode == 0, second.stderr
+    assert_one_image_per_prompt(out, 60)
+    assert platform.received <= 60 + unrecorded  # nothing recorded was paid for twice
+
+
+# --- files people can use, honest endings ---------------------------------------------------------------------------
+
+
+def test_files_get_the_umask_s_permissions_and_line_numbered_names(
+    tmp_path: Path, server: FakeServer, platform: FakePlatform
+) -> None:
+    prompts = write_prompts(tmp_path, 2)
+    out = tmp_path / "out"
+    done = subprocess.run(
+        batch_command(server, prompts, out),
+        capture_output=True,
+        text=True,
+        env=_env(),
+        timeout=120,
+        preexec_fn=lambda: os.umask(0o022),
+    )
+    assert done.returncode == 0, done.stderr
+    for path in [*images(out), out / MANIFEST]:
+        assert stat.S_IMODE(path.stat().st_mode) == 0o644, path
+    assert [p.name[:8] for p in images(out)] == ["L000001-", "L000002-"]
+
+
+def test_an_interrupted_batch_exits_130_and_says_so(tmp_path: Path, server: FakeServer, platform: FakePlatform) -> None:
+    platform.latency = 0.1
+    prompts = write_prompts(tmp_path, 40)
+    out = tmp_path / "out"
+    process = subprocess.Popen(batch_command(server, prompts, out, "-c", "2"), stderr=subprocess.PIPE, env=_env())
+    deadline = time.monotonic() + 30
+    while platform.received < 3 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130
+    text = stderr.decode()
+    assert "interrupted: 40 items" in text
+    assert " 0 failed" in text
+
+
+def test_the_failure_table_is_in_input_line_order(tmp_path: Path, server: FakeServer, platform: FakePlatform) -> None:
+    prompts = tmp_path / "prompts.txt"
+    prompts.write_text("".join(("违禁 " if i % 3 == 0 else "") + f"prompt {i}\n" for i in range(12)))
+    done = batch(server, prompts, tmp_path / "out", "-c", "4")
+    assert done.returncode == 1
+    table = [line.split()[0] for line in done.stderr.splitlines() if "ContentFilterError" in line]
+    assert table == ["1", "4", "7", "10"]
+
+
+def test_format_text_takes_a_line_starting_with_a_brace_as_a_prompt(
+    tmp_path: Path, server: FakeServer, platform: FakePlatform
+) -> None:
+    prompts = tmp_path / "prompts.txt"
+    prompts.write_text('{"prompt": "this whole line is the prompt"}\na plain prompt\n')
+    done = batch(server, prompts, tmp_path / "out")
+    assert done.returncode == 0, done.stderr
+    sent = sorted(str(request.json["prompt"]) for request in platform.requests)
+    assert sent == sorted(['{"prompt": "this whole line is the prompt"}', "a plain prompt"])
+    as_jsonl = batch(server, prompts, tmp_path / "out2", "--format", "jsonl")
+    assert as_jsonl.returncode == 2  # line 2 is not JSON, and nothing was sent
+    assert platform.received == 2
