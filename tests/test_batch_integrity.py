@@ -6,13 +6,18 @@ generation requests the fake server answered, and every test asserts it.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import os
+import pty
 import shutil
 import signal
 import stat
+import struct
 import subprocess
 import sys
+import termios
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -350,3 +355,33 @@ def test_format_text_takes_a_line_starting_with_a_brace_as_a_prompt(
     as_jsonl = batch(server, prompts, tmp_path / "out2", "--format", "jsonl")
     assert as_jsonl.returncode == 2  # line 2 is not JSON, and nothing was sent
     assert platform.received == 2
+
+
+def test_the_progress_bar_is_current_and_survives_a_terminal_of_0_columns(tmp_path: Path) -> None:
+    prompts = write_prompts(tmp_path, 3)
+    controller, terminal = pty.openpty()
+    fcntl.ioctl(terminal, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 0, 0, 0))  # 24 rows, 0 columns
+    command = [
+        *CLI,
+        "batch",
+        str(prompts),
+        "--out",
+        str(tmp_path / "out"),
+        "--fake",
+        "--fake-latency",
+        "0.3",
+        "-c",
+        "1",
+    ]
+    process = subprocess.Popen(command, stdin=terminal, stdout=terminal, stderr=terminal, env=_env())
+    os.close(terminal)
+    shown = b""
+    with contextlib.suppress(OSError):  # EIO once the process has closed the terminal
+        while chunk := os.read(controller, 4096):
+            shown += chunk
+    os.close(controller)
+    assert process.wait(timeout=60) == 0
+    refreshes = shown.decode(errors="replace").replace("\n", "\r").split("\r")
+    assert "Traceback" not in shown.decode(errors="replace")
+    assert any("1/3" in refresh and "done=1" in refresh for refresh in refreshes), refreshes
+    assert any("3/3" in refresh and "done=3" in refresh for refresh in refreshes), refreshes

@@ -124,6 +124,29 @@ def test_every_error_maps_to_its_class_and_only_retryable_ones_retry(
     assert len(waits) == (2 if retried else 0)
 
 
+#: The business codes after which every further request with the same key fails the same way.
+ACCOUNT_CODES = {"1000", "1001", "1002", "1003", "1004", "1110", "1111", "1112", "1113", "1121", "1220", "1221"}
+ACCOUNT_CODES |= {"1222", "1304", "1308", "1309", "1310"}
+
+
+@pytest.mark.parametrize(("status", "body", "expected", "code", "retried"), ERROR_TABLE)
+def test_an_error_s_scope_says_whether_the_account_or_the_request_failed(
+    driver: Driver,
+    api: respx.Route,
+    waits: list[float],
+    status: int,
+    body: Any,
+    expected: type[ImagesError],
+    code: str | None,
+    retried: bool,
+) -> None:
+    api.mock(return_value=_response(status, body))
+    with pytest.raises(expected) as info:
+        driver.generate("a cat")
+    account = code in ACCOUNT_CODES or (code is None and status in (401, 434))
+    assert info.value.scope == ("account" if account else "request"), (status, code)
+
+
 def test_balance_exhausted_is_never_retried_although_sent_as_429(
     driver: Driver, api: respx.Route, waits: list[float]
 ) -> None:

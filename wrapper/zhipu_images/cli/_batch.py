@@ -275,17 +275,18 @@ async def run_batch(
     queue: asyncio.Queue[BatchItem | None] = asyncio.Queue(maxsize=workers_count)
     bar = tqdm(total=total, unit="item", desc="batch", disable=not progress, dynamic_ncols=True, file=sys.stderr)
 
-    def advance() -> None:
-        bar.set_postfix(done=summary.done, failed=summary.failed, refresh=False)
+    def advance(counts_changed: bool = True) -> None:
+        if counts_changed:  # set before the update, so the bar shows the count of this very item
+            bar.set_postfix(done=summary.done, failed=summary.failed, refresh=False)
         bar.update(1)
 
     async def produce() -> None:
-        for item in source:
+        for item in source.items(done=previous.done):
             if batch.stopping.is_set():
                 break  # the rest are not started
-            if item.key in previous.done:
+            if isinstance(item, str):  # the key of an item an earlier run did
                 summary.skipped += 1
-                advance()
+                advance(counts_changed=False)
             else:
                 await queue.put(item)
         for _ in range(workers_count):
@@ -330,7 +331,8 @@ async def run_batch(
             raise outcome
     # Whatever was neither skipped nor finished was not started (or was cancelled by a second Ctrl-C).
     summary.not_started = total - summary.skipped - summary.done - summary.failed
-    if summary.stopped_by is None or summary.stopped_by.scope != "disk":
+    changed = batch.manifest.appended or previous.skipped_lines
+    if changed and (summary.stopped_by is None or summary.stopped_by.scope != "disk"):
         with contextlib.suppress(OSError):
             compact(out)  # one line per item for the next reader
     return summary

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import collections
+import array
 import hashlib
 import json
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Container, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -43,61 +43,104 @@ def json_lines_by_suffix(path: Path) -> bool:
     return path.suffix.lower() in (".jsonl", ".ndjson")
 
 
-def _key(request: ImageRequest, seen: collections.Counter[str]) -> str:
-    """Stable across runs and edits elsewhere in the file: the request's content, plus which repeat it is."""
+def _digest(request: ImageRequest) -> int:
+    """The request's content as 64 bits (the first 16 hex digits of its SHA-256, as keys have always been)."""
     fields = [request.model, request.prompt, request.size, request.quality, request.n, request.style]
     fields += [request.response_format, request.user_id, request.watermark_enabled]
-    digest = hashlib.sha256(json.dumps(fields, ensure_ascii=False).encode()).hexdigest()[:16]
-    seen[digest] += 1
-    return f"{digest}-{seen[digest]}"
+    return int.from_bytes(hashlib.sha256(json.dumps(fields, ensure_ascii=False).encode()).digest()[:8], "big")
 
 
-@frozen
+def key_of(digest: int, repeat: int) -> str:
+    """An item's key: stable across runs and edits elsewhere in the file (its content, and which repeat it is)."""
+    return f"{digest:016x}-{repeat}"
+
+
 class ItemSource:
-    """The items of an input file, read as a stream: ``check`` validates every line (nothing is kept),
-    iterating yields the items again. Memory does not grow with the file's length, only its distinct requests."""
+    """The items of an input file, read as a stream.
 
-    path: Path
-    defaults: dict[str, Any]
-    json_lines: bool
+    ``check`` validates every line and keeps, per item, only its line number and
+    key (16 bytes in two arrays); ``items`` reads the file again and yields the
+    items to send, validating again only those not already done. Memory grows
+    by those 16 bytes per line, not by the items.
+    """
+
+    def __init__(self, path: Path, defaults: dict[str, Any], json_lines: bool) -> None:
+        self.path = path
+        self.defaults = defaults
+        self.json_lines = json_lines
+        self._lines = array.array("I")
+        self._digests = array.array("Q")
+        self._repeats = array.array("I")
 
     def check(self, problem_of: Callable[[BatchItem], str | None] | None = None) -> int:
         """The number of items, or ``InvalidInput`` listing every bad line by number
         (``problem_of`` adds the caller's own check of each valid item, e.g. that an endpoint serves its model)."""
-        count, problems = 0, []
-        for outcome in self._outcomes():
-            if not isinstance(outcome, BatchItem):
-                problems.append(outcome)
-            elif problem_of is not None and (problem := problem_of(outcome)) is not None:
-                problems.append((outcome.line, problem))
-            else:
-                count += 1
+        problems: list[tuple[int, str]] = []
+        seen: dict[int, int] = {}
+        # Validation warnings (a size outside the recommended range) are off: a batch reports errors by
+        # line. Once for the whole pass: entering catch_warnings per line cost more than validating it.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            self._check_lines(problems, seen, problem_of)
         if problems:
-            raise InvalidInput(problems)
-        return count
+            raise InvalidInput(sorted(problems))
+        return len(self._lines)
+
+    def _check_lines(
+        self,
+        problems: list[tuple[int, str]],
+        seen: dict[int, int],
+        problem_of: Callable[[BatchItem], str | None] | None,
+    ) -> None:
+        for number, line in self._lines_of_file(problems):
+            outcome = self._item(number, line)
+            if isinstance(outcome, str):
+                problems.append((number, outcome))
+                continue
+            request, params = outcome
+            digest = _digest(request)
+            seen[digest] = repeat = seen.get(digest, 0) + 1
+            item = BatchItem(line=number, key=key_of(digest, repeat), request=request, params=params)
+            if problem_of is not None and (problem := problem_of(item)) is not None:
+                problems.append((number, problem))
+            self._lines.append(number)
+            self._digests.append(digest)
+            self._repeats.append(repeat)
+
+    def items(self, done: Container[str] = ()) -> Iterator[BatchItem | str]:
+        """After ``check``: each item in input order, or just its key where ``done`` holds it (not validated again)."""
+        position = 0
+        for number, line in self._lines_of_file([]):
+            if position >= len(self._lines) or self._lines[position] != number:
+                continue  # a line without an item (blank, a comment)
+            key = key_of(self._digests[position], self._repeats[position])
+            position += 1
+            if key in done:
+                yield key
+                continue
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                outcome = self._item(number, line)
+            assert not isinstance(outcome, str), "the file changed since it was checked"
+            request, params = outcome
+            yield BatchItem(line=number, key=key, request=request, params=params)
 
     def __iter__(self) -> Iterator[BatchItem]:
-        for outcome in self._outcomes():
-            if isinstance(outcome, BatchItem):
-                yield outcome
+        for item in self.items():
+            assert isinstance(item, BatchItem)
+            yield item
 
-    def _outcomes(self) -> Iterator[BatchItem | tuple[int, str]]:
-        seen: collections.Counter[str] = collections.Counter()
+    def _lines_of_file(self, problems: list[tuple[int, str]]) -> Iterator[tuple[int, str]]:
+        """(line number, text) of each line that holds an item; undecodable lines go to ``problems``."""
         with self.path.open("rb") as file:
             for number, raw in enumerate(file, start=1):
                 try:
                     line = raw.decode("utf-8-sig" if number == 1 else "utf-8").strip()
                 except UnicodeDecodeError as error:
-                    yield number, f"not UTF-8 text (byte {error.start + 1} of the line)"
+                    problems.append((number, f"not UTF-8 text (byte {error.start + 1} of the line)"))
                     continue
-                if not line or (not self.json_lines and line.startswith("#")):
-                    continue
-                outcome = self._item(number, line)
-                if isinstance(outcome, str):
-                    yield number, outcome
-                else:
-                    request, params = outcome
-                    yield BatchItem(line=number, key=_key(request, seen), request=request, params=params)
+                if line and (self.json_lines or not line.startswith("#")):
+                    yield number, line
 
     def _item(self, number: int, line: str) -> tuple[ImageRequest, dict[str, Any]] | str:
         params = dict(self.defaults)
@@ -121,9 +164,7 @@ class ItemSource:
             prompt = line
         model = params.pop("model")
         try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                request = validate_request(model, prompt, **params)
+            request = validate_request(model, prompt, **params)  # its warnings are off: see check
         except RequestValidationError as invalid:
             return str(invalid)
         return request, {"model": model, **params}

@@ -31,6 +31,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import stat
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -42,9 +43,23 @@ from .._download import TEMP_PREFIX, image_extension
 
 MANIFEST = "manifest.jsonl"
 #: Longest wait between fsyncs of the manifest, in seconds.
-SYNC_INTERVAL = 0.2
+SYNC_INTERVAL = 1.0
 Status = Literal["generated", "done", "failed"]
-_LIST_OF_STR = validators.deep_iterable(validators.instance_of(str), validators.instance_of(list))
+
+
+def _list_of_str(instance: object, attribute: Any, value: object) -> None:
+    """An attrs validator: a JSON list of strings (one pass, not a validator call per item)."""
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise TypeError(f"{attribute.name} must be a list of strings")
+
+
+def _error_entry(instance: object, attribute: Any, value: object) -> None:
+    """An attrs validator: a failure's description, an object of strings (or null values)."""
+    if value is not None and (
+        not isinstance(value, dict)
+        or not all(isinstance(v, str | None) and isinstance(k, str) for k, v in value.items())
+    ):
+        raise TypeError(f"{attribute.name} must be an object of strings")
 
 
 class ManifestError(Exception):
@@ -58,19 +73,10 @@ class Record:
     key: str = field(validator=validators.and_(validators.instance_of(str), validators.min_len(1)))
     line: int = field(validator=[validators.instance_of(int), validators.ge(1)])
     status: Status = field(validator=validators.in_(("generated", "done", "failed")))
-    files: list[str] = field(factory=list, validator=_LIST_OF_STR)
-    urls: list[str] = field(factory=list, validator=_LIST_OF_STR)
+    files: list[str] = field(factory=list, validator=_list_of_str)
+    urls: list[str] = field(factory=list, validator=_list_of_str)
     #: a failure: its type, code and message
-    error: dict[str, Any] | None = field(
-        default=None,
-        validator=validators.optional(
-            validators.deep_mapping(
-                key_validator=validators.instance_of(str),
-                value_validator=validators.instance_of((str, type(None))),
-                mapping_validator=validators.instance_of(dict),
-            )
-        ),
-    )
+    error: dict[str, Any] | None = field(default=None, validator=_error_entry)
 
 
 _RECORD_FIELDS = ("key", "line", "status", "files", "urls", "error")
@@ -111,23 +117,27 @@ def image_index(name: str) -> int | None:
     return int(tail) if tail.isdigit() and len(tail) < 6 else None
 
 
-def is_image(path: Path) -> bool:
-    """A regular file (not a symlink) that starts like an image."""
+def is_image(path: str) -> bool:
+    """A regular file (not a symlink) that starts like an image. (A ``str``: pathlib costs more than the check.)"""
     try:
-        if path.is_symlink() or not path.is_file():
-            return False
-        with path.open("rb") as file:
-            return image_extension(file.read(16)) is not None
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0))
     except OSError:
         return False
+    try:
+        return stat.S_ISREG(os.fstat(fd).st_mode) and image_extension(os.read(fd, 16)) is not None
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
 
 
 def saved_files(out: Path, record: Record) -> dict[int, str]:
     """Image index -> file name, for the record's files that are still there and are images."""
     saved = {}
+    folder = os.fspath(out)
     for name in record.files:
         index = image_index(name)
-        if index is not None and "/" not in name and name not in (".", "..") and is_image(out / name):
+        if index is not None and "/" not in name and name not in (".", "..") and is_image(os.path.join(folder, name)):
             saved[index] = name
     return saved
 
@@ -164,7 +174,12 @@ class PreviousRun:
 
 
 def previous_run(out: Path) -> PreviousRun:
-    """Read the manifest back, sweep what a killed run left, and compact the manifest."""
+    """Read the manifest back, sweep what a killed run left, and compact the manifest if it needs it.
+
+    One pass reads and checks every line; each key's latest record decides. The
+    manifest is rewritten only if some line must go (superseded, damaged, or a
+    failure with nothing paid): a finished manifest is read once, not copied.
+    """
     out.mkdir(parents=True, exist_ok=True)
     # A killed run (SIGKILL, power loss) cannot remove its temporary files; this run does.
     for stale in [*out.glob(f"{TEMP_PREFIX}*.part"), *out.glob(".manifest-*.part")]:
@@ -173,38 +188,45 @@ def previous_run(out: Path) -> PreviousRun:
     if not path.exists() and not path.is_symlink():
         return PreviousRun(done=frozenset(), pending={}, skipped_lines=[])
     skipped: list[tuple[int, str]] = []
-    latest: dict[str, int] = {}  # key -> offset of its latest record
-    for number, offset, raw in _lines(path):
-        if raw is not None and not raw.strip():
-            continue  # an empty line
-        parsed = parse(raw) if raw is not None else "cut short (the run was killed while writing it)"
-        if isinstance(parsed, str):
-            skipped.append((number, parsed))
-            continue
-        latest[parsed.key] = offset
-    keep = set(latest.values())
-    del latest
+    latest: dict[str, int] = {}  # key -> offset of its latest record worth keeping
     done: set[str] = set()
     pending: dict[str, Record] = {}
+    lines = 0
+    for number, offset, raw in _lines(path):
+        lines += 1
+        if raw is not None and not raw.strip():
+            continue  # an empty line
+        record = parse(raw) if raw is not None else "cut short (the run was killed while writing it)"
+        if isinstance(record, str):
+            skipped.append((number, record))
+            continue
+        key = record.key
+        done.discard(key)  # a later record of a key replaces what an earlier one said
+        pending.pop(key, None)
+        latest.pop(key, None)
+        files = saved_files(out, record)
+        if record.status == "done" and len(files) == len(record.files):
+            done.add(key)
+        elif record.urls or files:
+            pending[key] = record
+        else:
+            continue  # a failure with nothing paid: nothing to keep
+        latest[key] = offset
+    if len(latest) < lines:
+        _rewrite(path, set(latest.values()))
+    return PreviousRun(done=frozenset(done), pending=pending, skipped_lines=skipped)
+
+
+def _rewrite(path: Path, keep: set[int]) -> None:
+    """Keep only the lines at the offsets ``keep``: through a temporary file, fsync'd, renamed into place."""
     temp = path.with_name(f".manifest-{os.getpid()}.part")
     with _open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC) as compacted:
         for _, offset, raw in _lines(path):
-            if offset not in keep or raw is None:
-                continue
-            record = parse(raw)
-            assert isinstance(record, Record)
-            files = saved_files(out, record)
-            if record.status == "done" and len(files) == len(record.files):
-                done.add(record.key)
-            elif record.urls or files:
-                pending[record.key] = record
-            else:
-                continue  # a failure with nothing paid: nothing to keep
-            compacted.write(raw + b"\n")
+            if offset in keep and raw is not None:
+                compacted.write(raw + b"\n")
         compacted.flush()
         os.fsync(compacted.fileno())
     os.replace(temp, path)
-    return PreviousRun(done=frozenset(done), pending=pending, skipped_lines=skipped)
 
 
 def compact(out: Path) -> None:
@@ -219,11 +241,14 @@ class Appender:
         self._stack = contextlib.ExitStack()
         self._file = self._stack.enter_context(_open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND))
         self._synced = time.monotonic()
+        #: records written by this run
+        self.appended = 0
 
     def append(self, record: dict[str, Any]) -> None:
         """Write one record; an ``OSError`` (a full disk) propagates: the caller must stop the batch."""
         self._file.write(json.dumps(record, ensure_ascii=False).encode() + b"\n")
         self._file.flush()
+        self.appended += 1
         now = time.monotonic()
         if now - self._synced >= SYNC_INTERVAL:
             os.fsync(self._file.fileno())
