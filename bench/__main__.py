@@ -13,7 +13,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import instructions, overhead, startup, throughput
+from bench import batch_scale, instructions, overhead, startup, throughput
 from bench._runner import ROOT, canned_server
 
 Row = tuple[str, str, str, str]
@@ -72,6 +72,37 @@ def main() -> int:
                 f"{result['ratio']:.3f}x ideal ({result['ratio'] / baseline:.3f}x raw httpx); "
                 f"max in flight {result['max_in_flight']:.0f}",
                 target,
+            )
+        )
+
+    print("batch at growing sizes ...", file=sys.stderr)
+    sizes = (500, 2000, 5000) if args.quick else (1000, 10000, 100000)
+    scaled = batch_scale.run(sizes)
+    smallest, middle = scaled[sizes[0]][0], scaled[sizes[1]][0]
+    for size, (first, resumed) in scaled.items():
+        target = ""
+        if size == sizes[-1]:
+            flat = first.peak_mib <= 1.2 * middle.peak_mib
+            steady = first.rate >= 0.8 * smallest.rate
+            target = (
+                f"peak RSS <= 1.2x at {sizes[1]} ({first.peak_mib / middle.peak_mib:.2f}x): {verdict(flat)}; "
+                f"items/s >= 0.8x at {sizes[0]} ({first.rate / smallest.rate:.2f}x): {verdict(steady)}"
+            )
+        rows.append(
+            (
+                f"batch --fake, {size} prompts, concurrency 20",
+                f"{first.seconds:.1f} s, {first.rate:.0f} items/s",
+                f"peak RSS {first.peak_mib:.0f} MiB",
+                target,
+            )
+        )
+        fast = resumed.seconds < 5 and resumed.peak_mib < 100
+        rows.append(
+            (
+                f"batch resume of {size} finished prompts",
+                f"{resumed.seconds:.2f} s",
+                f"peak RSS {resumed.peak_mib:.0f} MiB",
+                f"< 5 s and < 100 MiB: {verdict(fast)}" if size == sizes[-1] else "",
             )
         )
 
