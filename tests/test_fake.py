@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import concurrent.futures
 import json
@@ -9,16 +10,24 @@ import re
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
 import pytest
 
-from zhipu_images import APIConnectionError, ContentFilterError, ImagesClient, InsufficientBalanceError
+from zhipu_images import (
+    APIConnectionError,
+    AsyncImagesClient,
+    ContentFilterError,
+    ImagesClient,
+    InsufficientBalanceError,
+)
 from zhipu_images.fake import (
     FakeImagesAPI,
     FakePlatform,
+    FakeReply,
     FakeRequest,
     FakeTransport,
     make_png,
@@ -367,3 +376,32 @@ def test_fake_server_reports_what_it_served_when_stopped() -> None:
 def _post_generation(url: str, prompt: str) -> int:
     body = {"model": "glm-image", "prompt": prompt}
     return httpx.post(f"{url}{ZHIPU}", json=body, headers=AUTH, timeout=10).status_code
+
+
+class _SlowToFinish(FakePlatform):
+    """A platform whose handler threads are slow to release their slot (as a loaded machine deschedules them)."""
+
+    def finish(self, reply: FakeReply) -> None:
+        time.sleep(0.1)
+        super().finish(reply)
+
+
+@pytest.mark.parametrize("driver", ["sync", "async"])
+def test_a_client_exactly_at_the_concurrency_limit_is_never_refused(driver: str) -> None:
+    """The fake frees a request's slot before its answer leaves, as the platform counts requests in flight:
+    a client that sends its next request only after reading an answer must never see 1302."""
+    platform = _SlowToFinish(concurrency_limit=1)
+    with running_fake_server(platform) as server:
+        options: dict[str, Any] = {"api_key": "k", "base_url": f"{server.url}/api/paas/v4", "max_retries": 0}
+        for i in range(3):  # a client per request: a new connection, served by another handler thread
+            if driver == "sync":
+                with ImagesClient(**options) as client:
+                    client.generate(f"cat {i}", model="cogview-3-flash")
+            else:
+
+                async def main(prompt: str) -> None:
+                    async with AsyncImagesClient(**options) as client:
+                        await client.generate(prompt, model="cogview-3-flash")
+
+                asyncio.run(main(f"cat {i}"))
+    assert [request.status for request in platform.requests] == [200, 200, 200]

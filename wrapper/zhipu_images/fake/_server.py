@@ -48,6 +48,9 @@ class _Handler(BaseHTTPRequestHandler):
                 with contextlib.suppress(OSError):
                     self.connection.shutdown(socket.SHUT_RDWR)
                 return
+            # The slot is free before the answer leaves: a client that holds at most N requests in flight
+            # sends its next one only after reading this answer, and must not find its old one still counted.
+            platform.finish(reply)
             self.send_response(reply.status)
             for name, value in reply.headers.items():
                 self.send_header(name, value)
@@ -85,7 +88,10 @@ def running_fake_server(
 ) -> Iterator[FakeServer]:
     """A fake server on a background thread for the length of the block (port 0: any free port)."""
     server = FakeServer(host, port, platform or FakePlatform())
-    thread = threading.Thread(target=server.serve_forever, name="zhipu-images-fake-server", daemon=True)
+    # A short poll interval: stopping waits for one poll, and the default (0.5 s) made teardown most of a test.
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.02}, name="zhipu-images-fake-server", daemon=True
+    )
     thread.start()
     try:
         yield server
