@@ -11,11 +11,17 @@ from pathlib import Path
 
 import pytest
 
-from zhipu_images.fake import FakeImagesAPI, png_size
+from zhipu_images.fake import FakeImagesAPI, png_size, running_fake_server
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 PYTHON_BLOCKS = re.findall(r"```python\n(.*?)```", README, flags=re.DOTALL)
+
+
+def block(containing: str) -> str:
+    """The README's Python block that contains ``containing``."""
+    (found,) = [text for text in PYTHON_BLOCKS if containing in text]
+    return found
 
 
 def test_readme_starts_with_the_two_commands() -> None:
@@ -27,14 +33,14 @@ def test_readme_example_runs_as_written(tmp_path: Path, monkeypatch: pytest.Monk
     monkeypatch.setenv("ZHIPUAI_API_KEY", "readme-key")
     monkeypatch.chdir(tmp_path)
     with FakeImagesAPI() as fake:
-        exec(compile(PYTHON_BLOCKS[0], "README.md", "exec"), {})
+        exec(compile(block("with ImagesClient() as client:"), "README.md", "exec"), {})
     (saved,) = (tmp_path / "out").iterdir()
     assert png_size(saved.read_bytes()) == (1568, 1056)
     assert fake.requests[-1].json["size"] == "1568x1056"
 
 
 def test_readme_fixture_example_passes(pytester: pytest.Pytester) -> None:
-    pytester.makepyfile(test_readme=PYTHON_BLOCKS[1])
+    pytester.makepyfile(test_readme=block("def test_cover_image(fake_images_api)"))
     pytester.runpytest_subprocess("-p", "no:cacheprovider").assert_outcomes(passed=1)
 
 
@@ -44,12 +50,41 @@ def test_readme_error_example_runs_as_written(
     monkeypatch.setenv("ZHIPUAI_API_KEY", "readme-key")
     with FakeImagesAPI() as fake:
         fake.fail_next("content_filter")
-        exec(compile(PYTHON_BLOCKS[2], "README.md", "exec"), {})
+        exec(compile(block("except ContentFilterError as error:"), "README.md", "exec"), {})
     printed = capsys.readouterr().out
     assert "invalid: size multiple_of -> nearest valid size: 992x992" in printed
     assert "filtered: 1301 400" in printed
     assert "kept 3 images" in printed
     assert len(fake.requests) == 4  # the invalid call sent nothing
+
+
+@pytest.mark.parametrize("number", range(len(PYTHON_BLOCKS)))
+def test_every_readme_python_block_runs_in_a_fresh_interpreter(number: int, tmp_path: Path) -> None:
+    """As a reader would paste it: with no key and no network (the fake examples), or with the environment
+    the README describes pointing at a fake-server (the examples written for the real platform)."""
+    text = PYTHON_BLOCKS[number]
+    if "def test_" in text:
+        script = tmp_path / "test_readme.py"
+        script.write_text(text)
+        command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(script)]
+    else:
+        command = [sys.executable, "-c", text]
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ZHIPU", "ZAI_", "OPENAI_"))}
+    with running_fake_server() as server:
+        if "fake_client" not in text and "def test_" not in text:
+            env |= {"ZHIPUAI_API_KEY": "readme-key", "ZHIPUAI_BASE_URL": f"{server.url}/api/paas/v4"}
+        done = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_the_offline_examples_save_images_without_a_key(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ZHIPU", "ZAI_", "OPENAI_"))}
+    for text in (block("with fake_client() as client:"), block("async with fake_async_client(")):
+        subprocess.run([sys.executable, "-c", text], cwd=tmp_path, env=env, check=True, timeout=120)
+    saved = sorted((tmp_path / "out").iterdir())
+    assert len(saved) == 4
+    assert all(png_size(path.read_bytes()) in {(1024, 1024), (1280, 1280)} for path in saved)
 
 
 def test_one_wheel_holds_the_library_and_both_generated_clients(tmp_path: Path) -> None:
