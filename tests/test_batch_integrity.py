@@ -26,6 +26,7 @@ import pytest
 
 from tests.hostile import HostileServer
 from zhipu_images.cli._folder_lock import LOCK_FILE
+from zhipu_images.cli._inputs import BatchItem, ItemSource, _Seen
 from zhipu_images.cli._manifest import MANIFEST
 from zhipu_images.fake import FakePlatform, FakeServer, running_fake_server
 
@@ -385,3 +386,26 @@ def test_the_progress_bar_is_current_and_survives_a_terminal_of_0_columns(tmp_pa
     assert "Traceback" not in shown.decode(errors="replace")
     assert any("1/3" in refresh and "done=1" in refresh for refresh in refreshes), refreshes
     assert any("3/3" in refresh and "done=3" in refresh for refresh in refreshes), refreshes
+
+
+@pytest.mark.parametrize("every_digest_a_candidate", [False, True])
+def test_repeated_requests_get_numbered_keys_and_false_candidates_do_not(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, every_digest_a_candidate: bool
+) -> None:
+    """Keys are the request's digest and which repeat it is; the Bloom filter that finds repeats may flag a
+    request seen once (a false positive), and that must not change its key."""
+    if every_digest_a_candidate:
+        monkeypatch.setattr(_Seen, "add", lambda self, digest: True)
+    source_file = tmp_path / "prompts.txt"
+    source_file.write_text("a fox\na cat\na fox\n\n# a comment\na fox\na dog\n")
+    source = ItemSource(source_file, {"model": "glm-image", "size": None, "quality": None}, json_lines=False)
+    assert source.check() == 5
+    items = [item for item in source.items() if isinstance(item, BatchItem)]
+    assert [(item.line, item.key.rsplit("-", 1)[1]) for item in items] == [
+        (1, "1"),
+        (2, "1"),
+        (3, "2"),
+        (6, "3"),
+        (7, "1"),
+    ]
+    assert len({item.key.rsplit("-", 1)[0] for item in items}) == 3

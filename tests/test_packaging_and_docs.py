@@ -15,7 +15,7 @@ from zhipu_images.fake import FakeImagesAPI, png_size, running_fake_server
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")
-PYTHON_BLOCKS = re.findall(r"```python\n(.*?)```", README, flags=re.DOTALL)
+PYTHON_BLOCKS: list[str] = re.findall(r"```python\n(.*?)```", README, flags=re.DOTALL)
 
 
 def block(containing: str) -> str:

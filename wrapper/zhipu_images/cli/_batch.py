@@ -30,6 +30,7 @@ what they were paid for is in the manifest already.
 
 from __future__ import annotations
 
+import array
 import asyncio
 import contextlib
 import random
@@ -45,7 +46,7 @@ from .._async_client import AsyncImagesClient
 from .._exceptions import APIError, DownloadError, ImagesError, RateLimitError
 from .._results import GeneratedImage, ImagesResult
 from ._inputs import BatchItem, ItemSource
-from ._manifest import MANIFEST, Appender, PreviousRun, compact, previous_run, saved_files
+from ._manifest import MANIFEST, Appender, PreviousRun, drop_lines, previous_run, saved_files
 
 #: Failures kept for the summary table (all are counted, and all are in the manifest).
 SHOWN_FAILURES = 1000
@@ -132,29 +133,35 @@ class _Batch:
         self.stopping = asyncio.Event()
         self.slots = asyncio.Semaphore(concurrency)
         self.manifest = Appender(out / MANIFEST)
+        #: offsets of manifest lines a later record of their item replaced: 8 bytes per item
+        self.superseded = array.array("Q")
 
     def stop(self, reason: ImagesError) -> None:
         if self.summary.stopped_by is None:
             self.summary.stopped_by = reason
         self.stopping.set()
 
-    def append(self, record: dict[str, Any]) -> bool:
-        """Record; on a full disk, stop the batch and keep the record's URLs for the summary."""
+    def append(self, record: dict[str, Any], supersedes: list[int]) -> int | None:
+        """Record, and note that the lines at ``supersedes`` are out of date once this one is in (the end of
+        the run drops them). On a full disk, stop the batch and keep the record's URLs for the summary."""
         try:
-            self.manifest.append(record)
-            return True
+            offset = self.manifest.append(record)
         except OSError as error:
             failure = DownloadError(f"cannot write {self.out / MANIFEST}: {error.strerror or error}")
             failure.scope = "disk"
             self.stop(failure)
             self.summary.unrecorded_urls.extend(url for url in record["urls"] if url)
-            return False
+            return None
+        self.superseded.extend(supersedes)
+        return offset
 
     async def run_one(self, item: BatchItem) -> None:
         pending = self.previous.pending.get(item.key)
         urls = list(pending.urls) if pending else []
         files = saved_files(self.out, pending) if pending else {}
         result: ImagesResult | None = None
+        earlier = self.previous.pending_offsets.get(item.key)
+        outdated = [] if earlier is None else [earlier]  # this item's lines the next record replaces
         error = await self._fetch_recorded(item, urls, files)
         missing = [i for i in range(item.request.n) if i not in files and (i >= len(urls) or not urls[i])]
         if error is None and missing:
@@ -162,7 +169,8 @@ class _Batch:
             if result is not None:  # paid for: recorded before anything is downloaded
                 for index, image in zip(missing, result.images, strict=False):
                     _place(urls, index, image.url or "")
-                self.append(_record(item, "generated", urls, files, result))
+                generated = self.append(_record(item, "generated", urls, files, result), outdated)
+                outdated = [] if generated is None else [generated]
                 for index, image in zip(missing, result.images, strict=False):
                     if self._disk_full():
                         error = error or self.summary.stopped_by
@@ -174,7 +182,7 @@ class _Batch:
                         error = saved
         if error is None and len(files) < item.request.n:
             error = ImagesError(f"{len(files)} of {item.request.n} images were generated and saved")
-        self._finish(item, urls, files, result, error)
+        self._finish(item, urls, files, result, error, outdated)
 
     def _disk_full(self) -> bool:
         return self.summary.stopped_by is not None and self.summary.stopped_by.scope == "disk"
@@ -238,6 +246,7 @@ class _Batch:
         files: dict[int, str],
         result: ImagesResult | None,
         error: ImagesError | None,
+        outdated: list[int],
     ) -> None:
         record = _record(item, "done" if error is None else "failed", urls, files, result)
         if error is None:
@@ -247,7 +256,7 @@ class _Batch:
             self.summary.failed += 1
             if len(self.summary.failures) < SHOWN_FAILURES:
                 self.summary.failures.append(record)
-        self.append(record)
+        self.append(record, outdated)
 
 
 def _place(urls: list[str], index: int, url: str) -> None:
@@ -331,8 +340,7 @@ async def run_batch(
             raise outcome
     # Whatever was neither skipped nor finished was not started (or was cancelled by a second Ctrl-C).
     summary.not_started = total - summary.skipped - summary.done - summary.failed
-    changed = batch.manifest.appended or previous.skipped_lines
-    if changed and (summary.stopped_by is None or summary.stopped_by.scope != "disk"):
+    if summary.stopped_by is None or summary.stopped_by.scope != "disk":
         with contextlib.suppress(OSError):
-            compact(out)  # one line per item for the next reader
+            drop_lines(out, batch.superseded)  # one line per item for the next reader
     return summary

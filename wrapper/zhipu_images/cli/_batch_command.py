@@ -83,7 +83,7 @@ def batch(
     source = ItemSource(file, {"model": model, "size": size, "quality": quality}, json_lines)
     client = _async_client(options, limit)
     try:
-        total = source.check(lambda item: _endpoint_problem(client, item.request))
+        total = source.check(lambda request: _endpoint_problem(client, request))
     except InvalidInput as invalid:
         for line, message in invalid.problems:
             click.echo(f"{file}:{line}: {message}", err=True)

@@ -33,7 +33,7 @@ import json
 import os
 import stat
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Collection, Iterator
 from pathlib import Path
 from typing import Any, Literal
 
@@ -171,6 +171,8 @@ class PreviousRun:
     pending: dict[str, Record]
     #: (line number, problem) for each manifest line that was skipped
     skipped_lines: list[tuple[int, str]]
+    #: the byte offset of each pending record in the manifest as it is now (superseded when its item is redone)
+    pending_offsets: dict[str, int]
 
 
 def previous_run(out: Path) -> PreviousRun:
@@ -186,7 +188,7 @@ def previous_run(out: Path) -> PreviousRun:
         stale.unlink(missing_ok=True)
     path = out / MANIFEST
     if not path.exists() and not path.is_symlink():
-        return PreviousRun(done=frozenset(), pending={}, skipped_lines=[])
+        return PreviousRun(done=frozenset(), pending={}, skipped_lines=[], pending_offsets={})
     skipped: list[tuple[int, str]] = []
     latest: dict[str, int] = {}  # key -> offset of its latest record worth keeping
     done: set[str] = set()
@@ -212,26 +214,45 @@ def previous_run(out: Path) -> PreviousRun:
         else:
             continue  # a failure with nothing paid: nothing to keep
         latest[key] = offset
+    offsets = {latest[key]: key for key in pending}
     if len(latest) < lines:
-        _rewrite(path, set(latest.values()))
-    return PreviousRun(done=frozenset(done), pending=pending, skipped_lines=skipped)
+        keep = set(latest.values())
+        moved = _rewrite(path, keep.__contains__, watch=offsets.keys())
+        offsets = {moved[old]: key for old, key in offsets.items()}
+    return PreviousRun(
+        done=frozenset(done),
+        pending=pending,
+        skipped_lines=skipped,
+        pending_offsets={key: offset for offset, key in offsets.items()},
+    )
 
 
-def _rewrite(path: Path, keep: set[int]) -> None:
-    """Keep only the lines at the offsets ``keep``: through a temporary file, fsync'd, renamed into place."""
+def _rewrite(path: Path, keeps: Callable[[int], bool], watch: Collection[int] = ()) -> dict[int, int]:
+    """Keep only the lines whose offset ``keeps``: through a temporary file, fsync'd, renamed into place.
+
+    Returns where the lines at the ``watch`` offsets went (old offset -> new offset)."""
+    moved = {}
+    written = 0
     temp = path.with_name(f".manifest-{os.getpid()}.part")
     with _open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC) as compacted:
         for _, offset, raw in _lines(path):
-            if offset in keep and raw is not None:
+            if raw is not None and keeps(offset):
+                if offset in watch:
+                    moved[offset] = written
                 compacted.write(raw + b"\n")
+                written += len(raw) + 1
         compacted.flush()
         os.fsync(compacted.fileno())
     os.replace(temp, path)
+    return moved
 
 
-def compact(out: Path) -> None:
-    """Rewrite the manifest to one line per item (done at the end of a run)."""
-    previous_run(out)
+def drop_lines(out: Path, superseded: Collection[int]) -> None:
+    """Rewrite the manifest without the lines at the ``superseded`` offsets (the end of a run: its own
+    ``generated`` records and the earlier records of the items it redid), so it holds one line per item."""
+    if superseded:
+        drop = set(superseded)
+        _rewrite(out / MANIFEST, lambda offset: offset not in drop)
 
 
 class Appender:
@@ -241,18 +262,20 @@ class Appender:
         self._stack = contextlib.ExitStack()
         self._file = self._stack.enter_context(_open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND))
         self._synced = time.monotonic()
-        #: records written by this run
-        self.appended = 0
+        #: the file's length: where the next record starts
+        self.size = os.fstat(self._file.fileno()).st_size
 
-    def append(self, record: dict[str, Any]) -> None:
-        """Write one record; an ``OSError`` (a full disk) propagates: the caller must stop the batch."""
-        self._file.write(json.dumps(record, ensure_ascii=False).encode() + b"\n")
+    def append(self, record: dict[str, Any]) -> int:
+        """Write one record and return its offset; an ``OSError`` (a full disk) propagates: stop the batch."""
+        line = json.dumps(record, ensure_ascii=False).encode() + b"\n"
+        self._file.write(line)
         self._file.flush()
-        self.appended += 1
+        offset, self.size = self.size, self.size + len(line)
         now = time.monotonic()
         if now - self._synced >= SYNC_INTERVAL:
             os.fsync(self._file.fileno())
             self._synced = now
+        return offset
 
     def close(self) -> None:
         try:
