@@ -34,17 +34,18 @@ TARGETS = {
 }
 
 
-def fixed_document(name: str) -> dict[str, object]:
-    """The vendored document with its named fixes applied, validated."""
-    doc = yaml.safe_load((HERE / name).read_text(encoding="utf-8"))
+def fixed_document(name: str, folder: Path = HERE) -> dict[str, object]:
+    """The vendored document (from ``folder``) with its named fixes applied, validated."""
+    doc = yaml.safe_load((folder / name).read_text(encoding="utf-8"))
     applied = apply_fixes(name, doc)
     validate(doc)
     print(f"{name}: applied {', '.join(applied)}; valid OpenAPI {doc['openapi']}")
     return doc
 
 
-def generate(name: str, package: str, out_root: Path) -> None:
-    doc = fixed_document(name)
+def generate(name: str, package: str, out_root: Path, folder: Path = HERE) -> None:
+    """Generate ``package`` into ``out_root`` from the document ``name`` in ``folder`` (tests pass an edited copy)."""
+    doc = fixed_document(name, folder)
     spec_text = json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
     out = out_root / package
     with tempfile.TemporaryDirectory() as tmp:

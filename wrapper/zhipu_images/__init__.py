@@ -32,7 +32,7 @@ from ._exceptions import (
 from ._limits import TIERS
 from ._results import ContentFilter, GeneratedImage, ImagesResult
 from ._rules import MODELS, CustomSizes, ModelRules
-from ._validation import ImageRequest, SizeOutsideRecommendedRangeWarning, validate_request
+from ._validation import ImageRequest, SizeOutsideRecommendedRangeWarning, UnspecifiedModelWarning, validate_request
 
 if TYPE_CHECKING:
     from ._async_client import AsyncImagesClient
@@ -80,5 +80,6 @@ __all__ = [
     "ServerError",
     "SizeOutsideRecommendedRangeWarning",
     "UnexpectedResponseError",
+    "UnspecifiedModelWarning",
     "validate_request",
 ]

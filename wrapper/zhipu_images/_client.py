@@ -214,6 +214,7 @@ class ImagesClient(_ClientBase):
         user_id: str | None = None,
         watermark_enabled: bool | None = None,
         extra_body: Mapping[str, Any] | None = None,
+        allow_unknown_model: bool = False,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
     ) -> ImagesResult:
         """Validate, then generate. Raises ``RequestValidationError`` before sending anything invalid.
@@ -221,6 +222,8 @@ class ImagesClient(_ClientBase):
         ``extra_body`` adds JSON fields this version does not know yet (a parameter
         the platform added since); the fields it checks cannot be set through it.
         ``timeout`` overrides the client's for this call (each of its requests).
+        ``allow_unknown_model`` sends a model this version and its spec do not know (checked by the
+        schema only, with an ``UnspecifiedModelWarning``).
         """
         params = {
             "size": size,
@@ -230,6 +233,7 @@ class ImagesClient(_ClientBase):
             "response_format": response_format,
             "user_id": user_id,
             "watermark_enabled": watermark_enabled,
+            "allow_unknown_model": allow_unknown_model,
         }
         request, url, body = self._prepare(prompt, model, params, extra_body)
         limit = call_timeout(timeout)

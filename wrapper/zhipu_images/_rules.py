@@ -35,7 +35,8 @@ class ModelRules:
 
     name: str
     provider: Provider
-    default_size: str
+    #: None: no size is sent unless given (models known only from the spec, ``_spec_models``)
+    default_size: str | None
     recommended_sizes: tuple[str, ...]
     #: None: only ``recommended_sizes`` are accepted (the dall-e models)
     custom_sizes: CustomSizes | None

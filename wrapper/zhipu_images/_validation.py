@@ -13,8 +13,15 @@ from ._exceptions import RequestValidationError
 from ._options import shown
 from ._rules import DEFAULT_RESPONSE_FORMAT, MODELS, RESPONSE_FORMATS, USER_ID_LENGTH, ModelRules
 from ._sizes import nearest_valid_size, parse_size
+from ._spec_models import UnspecifiedModelWarning, schema_rules, spec_models
 
-__all__ = ["ImageRequest", "SizeOutsideRecommendedRangeWarning", "checked_extra_body", "validate_request"]
+__all__ = [
+    "ImageRequest",
+    "SizeOutsideRecommendedRangeWarning",
+    "UnspecifiedModelWarning",
+    "checked_extra_body",
+    "validate_request",
+]
 
 
 class SizeOutsideRecommendedRangeWarning(UserWarning):
@@ -31,7 +38,8 @@ class ImageRequest:
 
     model: str
     prompt: str
-    size: str
+    #: None only for a model known from the spec alone, when no size was given (the platform's default applies)
+    size: str | None
     quality: str | None
     n: int
     style: str | None
@@ -41,7 +49,7 @@ class ImageRequest:
 
     @property
     def rules(self) -> ModelRules:
-        return MODELS[self.model]
+        return MODELS.get(self.model) or schema_rules(self.model)
 
     def parameters(self) -> dict[str, Any]:
         """The optional parameters as keywords for ``generate`` or ``validate_request``, e.g. to resend it."""
@@ -56,12 +64,12 @@ class ImageRequest:
         }
 
     @property
-    def width(self) -> int:
-        return int(self.size.split("x")[0])
+    def width(self) -> int | None:
+        return None if self.size is None else int(self.size.split("x")[0])
 
     @property
-    def height(self) -> int:
-        return int(self.size.split("x")[1])
+    def height(self) -> int | None:
+        return None if self.size is None else int(self.size.split("x")[1])
 
 
 def validate_request(
@@ -75,15 +83,20 @@ def validate_request(
     response_format: str | None = None,
     user_id: str | None = None,
     watermark_enabled: bool | None = None,
+    allow_unknown_model: bool = False,
 ) -> ImageRequest:
     """Return the request that will be sent, or raise ``RequestValidationError`` naming the field and rule.
 
     Every argument is checked at run time whatever its type, so input straight
     from JSON or a form gets a clear error, never a ``TypeError`` from inside.
+    A model the spec lists but the rules table does not is checked by the
+    schema only, with an ``UnspecifiedModelWarning``; so is any other model
+    name with ``allow_unknown_model=True`` (``_spec_models``).
     """
-    rules = _model(model)
+    rules = _model(model, allow_unknown_model)
     given = (size, quality, n, style, response_format, user_id, watermark_enabled)
-    for index in _UNSUPPORTED[rules.name]:  # usually two: a tuple walk, no dict per call
+    unsupported = _UNSUPPORTED.get(rules.name) or _unsupported_positions(rules)
+    for index in unsupported:  # usually two: a tuple walk, no dict per call
         if given[index] is not None:
             raise _unsupported_parameter(rules, _OPTIONAL[index], given[index])
     return ImageRequest(
@@ -102,23 +115,54 @@ def validate_request(
 
 
 _OPTIONAL = ("size", "quality", "n", "style", "response_format", "user_id", "watermark_enabled")
+
+
+def _unsupported_positions(rules: ModelRules) -> tuple[int, ...]:
+    """Positions in _OPTIONAL of the parameters ``rules`` does not take."""
+    return tuple(i for i, parameter in enumerate(_OPTIONAL) if parameter not in rules.parameters)
+
+
 #: model -> positions in _OPTIONAL of the parameters it does not take
-_UNSUPPORTED = {
-    name: tuple(i for i, parameter in enumerate(_OPTIONAL) if parameter not in rules.parameters)
-    for name, rules in MODELS.items()
-}
+_UNSUPPORTED = {name: _unsupported_positions(rules) for name, rules in MODELS.items()}
 
 
-def _model(model: object) -> ModelRules:
+def _model(model: object, allow_unknown: bool) -> ModelRules:
     if isinstance(model, str):
         rules = MODELS.get(model) or MODELS.get(model.strip().lower())
         if rules is not None:
             return rules
+        if model in spec_models():
+            warnings.warn(
+                f"model {model!r} is in the spec but has no documented rules in this version: "
+                "only the schema checks its requests",
+                UnspecifiedModelWarning,
+                stacklevel=3,
+            )
+            return schema_rules(model)
+        if allow_unknown and model.strip() and _encodable_name(model):
+            warnings.warn(
+                f"model {model!r} is neither in the rules table nor in the spec (allowed by allow_unknown_model): "
+                "only the schema checks its requests",
+                UnspecifiedModelWarning,
+                stacklevel=3,
+            )
+            return schema_rules(model)
         rule, message = "unknown_model", f"unknown model {shown(model)}"
     else:
         rule, message = "type", f"must be a model name string, got {type(model).__name__}"
-    known = ", ".join(MODELS)  # only errors pay for the hint
-    raise RequestValidationError("model", rule, message, value=model, suggestion=f"known models: {known}")
+    known = ", ".join([*MODELS, *sorted(spec_models() - MODELS.keys())])  # only errors pay for the hint
+    raise RequestValidationError(
+        "model",
+        rule,
+        message,
+        value=model,
+        suggestion=f"known models: {known} (a newer one: allow_unknown_model=True)",
+    )
+
+
+def _encodable_name(model: str) -> bool:
+    """A model name that can be sent: printable text, no control characters, at most 100 characters."""
+    return len(model) <= 100 and model.isprintable() and not any(0xD800 <= ord(c) <= 0xDFFF for c in model)
 
 
 def _prompt(rules: ModelRules, prompt: object) -> str:
@@ -164,7 +208,7 @@ def _models_with_longer_prompts(rules: ModelRules) -> str:
     return f"shorten it, or use a model that takes longer prompts: {', '.join(longer)}"
 
 
-def _size(rules: ModelRules, size: object) -> str:
+def _size(rules: ModelRules, size: object) -> str | None:
     if size is None:
         return rules.default_size
     width, height = parse_size(size)

@@ -21,15 +21,26 @@ _QUALITIES = {member.value: member for member in ImageQuality}
 
 
 def zhipu_body(request: ImageRequest) -> dict[str, Any]:
-    """One Zhipu request (the platform returns one image per call; ``n`` is served by the client)."""
-    return CreateImageRequest(
-        model=_MODELS[request.model],
+    """One Zhipu request (the platform returns one image per call; ``n`` is served by the client).
+
+    A model the generated enum does not have (``allow_unknown_model``: released after the spec this
+    client was generated from) is sent by its name; so is a quality the enum lacks.
+    """
+    model = _MODELS.get(request.model, ImageModel.GLM_IMAGE)
+    quality = _QUALITIES.get(request.quality) if request.quality is not None else None
+    body = CreateImageRequest(
+        model=model,
         prompt=request.prompt,
-        size=request.size,
-        quality=_QUALITIES[request.quality] if request.quality is not None else UNSET,
+        size=request.size if request.size is not None else UNSET,
+        quality=quality if quality is not None else UNSET,
         user_id=request.user_id if request.user_id is not None else UNSET,
         watermark_enabled=request.watermark_enabled if request.watermark_enabled is not None else UNSET,
     ).to_dict()
+    if model.value != request.model:
+        body["model"] = request.model
+    if request.quality is not None and quality is None:
+        body["quality"] = request.quality
+    return body
 
 
 def openai_body(request: ImageRequest) -> dict[str, Any]:
@@ -39,6 +50,7 @@ def openai_body(request: ImageRequest) -> dict[str, Any]:
     from openai_images_api.models import ImageSize, ImageStyle, ResponseFormat
     from openai_images_api.types import UNSET as OPENAI_UNSET
 
+    assert request.size is not None  # every OpenAI-compatible model has documented sizes and a default
     return OpenAICreateImageRequest(
         prompt=request.prompt,
         model=request.model,

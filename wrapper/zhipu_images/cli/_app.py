@@ -58,6 +58,11 @@ def _request_options(function: F) -> F:
                 default=None,
                 help="Zhipu: watermarks are on by default; off needs the platform's signed waiver.",
             ),
+            click.option(
+                "--allow-unknown-model",
+                is_flag=True,
+                help="Send a model neither this version nor its spec knows (checked by the schema only).",
+            ),
         ]
     ):
         function = decorator(function)
@@ -158,7 +163,7 @@ def _validated(prompt: str, params: dict[str, Any], verbose: bool) -> ImageReque
 
 def _request_params(options: dict[str, Any]) -> dict[str, Any]:
     names = ("model", "size", "quality", "n", "style", "response_format", "user_id", "watermark_enabled")
-    return {name: options[name] for name in names}
+    return {name: options[name] for name in names} | {"allow_unknown_model": options["allow_unknown_model"]}
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -184,7 +189,12 @@ def generate(prompt: str, out: Path, as_json: bool, **options: Any) -> None:
     with _sync_client(options) as client:
         _check_endpoint(client, request, verbose)
         try:
-            result = client.generate(request.prompt, model=request.model, **request.parameters())
+            result = client.generate(
+                request.prompt,
+                model=request.model,
+                allow_unknown_model=options["allow_unknown_model"],
+                **request.parameters(),
+            )
         except ImagesError as error:
             if error.partial_result is None:
                 _fail(_describe(error), 1, verbose)
@@ -298,7 +308,7 @@ def models() -> None:
             (
                 rules.name,
                 rules.provider,
-                rules.default_size,
+                rules.default_size or "-",
                 sizes,
                 quality,
                 f"{rules.n_range[0]}-{rules.n_range[1]}",

@@ -124,12 +124,14 @@ class _Batch:
         summary: Summary,
         concurrency: int,
         rate_limit_wait: float,
+        allow_unknown_model: bool,
     ) -> None:
         self.out = out
         self.client = client
         self.previous = previous
         self.summary = summary
         self.rate_limit_wait = rate_limit_wait
+        self.allow_unknown_model = allow_unknown_model
         self.stopping = asyncio.Event()
         self.slots = asyncio.Semaphore(concurrency)
         self.manifest = Appender(out / MANIFEST)
@@ -210,7 +212,7 @@ class _Batch:
         batch is not stopping: after an account error, items waiting for a slot send nothing.
         """
         request = item.request
-        parameters = request.parameters() | {"n": count}
+        parameters = request.parameters() | {"n": count, "allow_unknown_model": self.allow_unknown_model}
         waited, attempt = 0.0, 0
         while True:
             async with self.slots:
@@ -274,12 +276,13 @@ async def run_batch(
     *,
     progress: bool,
     rate_limit_wait: float = 600.0,
+    allow_unknown_model: bool = False,
 ) -> Summary:
     from tqdm import tqdm
 
     previous = previous_run(out)
     summary = Summary(total=total, manifest_problems=previous.skipped_lines)
-    batch = _Batch(out, client, previous, summary, concurrency, rate_limit_wait)
+    batch = _Batch(out, client, previous, summary, concurrency, rate_limit_wait, allow_unknown_model)
     workers_count = 2 * concurrency  # the client caps generations at `concurrency`; the rest download
     queue: asyncio.Queue[BatchItem | None] = asyncio.Queue(maxsize=workers_count)
     bar = tqdm(total=total, unit="item", desc="batch", disable=not progress, dynamic_ncols=True, file=sys.stderr)

@@ -55,6 +55,11 @@ EXIT_INTERRUPTED = 130
     show_default=True,
     help="Seconds an item may wait out rate limits (1302/1305) before it fails.",
 )
+@click.option(
+    "--allow-unknown-model",
+    is_flag=True,
+    help="Send models neither this version nor its spec knows (checked by the schema only).",
+)
 @click.option("--progress/--no-progress", default=None, help="Progress bar (default: when stderr is a terminal).")
 @_connection_options
 def batch(
@@ -67,6 +72,7 @@ def batch(
     concurrency: int | None,
     tier: str | None,
     rate_limit_wait: float,
+    allow_unknown_model: bool,
     progress: bool | None,
     **options: Any,
 ) -> None:
@@ -80,10 +86,15 @@ def batch(
         raise click.UsageError("use --concurrency or --tier, not both")
     limit = concurrency or TIERS[(tier or "V0").upper()]
     json_lines = json_lines_by_suffix(file) if input_format is None else input_format == "jsonl"
-    source = ItemSource(file, {"model": model, "size": size, "quality": quality}, json_lines)
+    defaults: dict[str, Any] = {"model": model, "size": size, "quality": quality}
+    if allow_unknown_model:
+        defaults["allow_unknown_model"] = True
+    source = ItemSource(file, defaults, json_lines)
     client = _async_client(options, limit)
     try:
         total = source.check(lambda request: _endpoint_problem(client, request))
+        for warning in source.warnings:
+            click.echo(f"warning: {warning}", err=True)
     except InvalidInput as invalid:
         for line, message in invalid.problems:
             click.echo(f"{file}:{line}: {message}", err=True)
@@ -93,7 +104,16 @@ def batch(
 
     async def main() -> Any:
         async with client:
-            return await run_batch(source, total, out, client, limit, progress=show, rate_limit_wait=rate_limit_wait)
+            return await run_batch(
+                source,
+                total,
+                out,
+                client,
+                limit,
+                progress=show,
+                rate_limit_wait=rate_limit_wait,
+                allow_unknown_model=allow_unknown_model,
+            )
 
     try:
         with FolderLock(out):

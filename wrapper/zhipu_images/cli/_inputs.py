@@ -13,7 +13,7 @@ from typing import Any
 from attrs import frozen
 
 from .._exceptions import RequestValidationError
-from .._validation import ImageRequest, validate_request
+from .._validation import ImageRequest, UnspecifiedModelWarning, validate_request
 
 #: per-item keys a JSON Lines object may carry, besides ``prompt``
 EXAMPLE_LINE = '{"prompt": "a cat", "size": "1024x1024"}'
@@ -92,6 +92,8 @@ class ItemSource:
         self.path = path
         self.defaults = defaults
         self.json_lines = json_lines
+        #: warnings worth a person's attention (a model checked by the schema only), once each
+        self.warnings: list[str] = []
         self._lines = array.array("I")
         self._digests = array.array("Q")
         self._repeats = array.array("I")
@@ -104,11 +106,17 @@ class ItemSource:
         # line. Once for the whole pass: entering catch_warnings per line cost more than validating it.
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
+            warnings.simplefilter("always", UnspecifiedModelWarning)
+            warnings.showwarning = self._note  # restored by catch_warnings
             maybe_repeated = self._check_lines(problems, problem_of)
         if problems:
             raise InvalidInput(sorted(problems))
         self._number_repeats(maybe_repeated)
         return len(self._lines)
+
+    def _note(self, message: Warning | str, *args: object, **kwargs: object) -> None:
+        if str(message) not in self.warnings:
+            self.warnings.append(str(message))
 
     def _check_lines(
         self, problems: list[tuple[int, str]], problem_of: Callable[[ImageRequest], str | None] | None

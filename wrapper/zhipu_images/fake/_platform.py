@@ -28,9 +28,12 @@ from attrs import define, field, frozen
 
 from .._exceptions import RequestValidationError
 from .._rules import MODELS
+from .._spec_models import spec_models
 from .._validation import validate_request
 from ._png import make_png
 
+#: The side of the image the fake draws when no size was sent (as for the CogView models' default)
+_DEFAULT_SIDE = 1024
 ZHIPU_PATH = "/api/paas/v4/images/generations"
 OPENAI_PATH = "/v1/images/generations"
 FILES_PREFIX = "/files/"
@@ -376,6 +379,8 @@ class FakePlatform:
                 raise _Rejection("1213", f"未正常接收到{name}参数。 ({name} is required)", name)
         model = body.get("model")
         known = [m for m, r in MODELS.items() if r.provider == provider]
+        if provider == "zhipu":  # a model the spec lists is served with the schema's rules, as the wrapper does
+            known += sorted(spec_models() - set(known))
         if isinstance(model, str) and model not in known:
             raise _Rejection("1211", f"{_MESSAGES['1211']} (model {model!r}; known: {', '.join(known)})", "model")
         error = next(iter(sorted(schema.iter_errors(body), key=lambda e: list(map(str, e.path)))), None)
@@ -401,8 +406,8 @@ class FakePlatform:
             raise _Rejection(code, f"{invalid.field}参数非法。 ({invalid})", invalid.field) from invalid
         count = valid.n if provider == "openai" else 1  # Zhipu: one image per request
         return valid.prompt, {
-            "width": valid.width,
-            "height": valid.height,
+            "width": valid.width or _DEFAULT_SIDE,  # no size sent to a model known from the spec alone
+            "height": valid.height or _DEFAULT_SIDE,
             "count": count,
             "b64": valid.response_format == "b64_json",
             "revised": valid.model == "dall-e-3",

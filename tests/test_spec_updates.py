@@ -1,0 +1,130 @@
+"""A spec update must not block users: a model the platform adds is usable the day its spec lists it.
+
+The vendored spec is edited in a temporary copy, the generated client is
+regenerated from it with the project's own ``openapi/regen.py`` (the real
+generator, pinned), and a fresh interpreter runs with that client first on its
+path, as a user's checkout would after ``make regen``.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "openapi"))
+import regen  # type: ignore[import-not-found]  # noqa: E402
+
+NEW_MODEL = "cogview-5-preview"
+
+
+@pytest.fixture(scope="module")
+def spec_with_a_new_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A generated/ folder whose Zhipu client was regenerated from a spec that adds NEW_MODEL to the enum."""
+    root = tmp_path_factory.mktemp("spec-update")
+    spec = yaml.safe_load((ROOT / "openapi" / "zhipu.yaml").read_text(encoding="utf-8"))
+    spec["components"]["schemas"]["CreateImageRequest"]["properties"]["model"]["enum"].append(NEW_MODEL)
+    (root / "zhipu.yaml").write_text(yaml.safe_dump(spec, allow_unicode=True), encoding="utf-8")
+    regen.generate("zhipu.yaml", "zhipu_images_api", root / "generated", folder=root)
+    return root / "generated"
+
+
+def run_with(generated: Path, code: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(generated), str(ROOT / "wrapper")])}
+    env = {k: v for k, v in env.items() if not k.startswith(("ZHIPU", "ZAI_", "OPENAI_"))}
+    return subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True, env=env, timeout=120
+    )
+
+
+def test_a_model_added_to_the_spec_is_validated_by_the_schema_with_a_warning(spec_with_a_new_model: Path) -> None:
+    done = run_with(
+        spec_with_a_new_model,
+        f"""
+        import warnings
+        from zhipu_images import RequestValidationError, UnspecifiedModelWarning, validate_request
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            request = validate_request("{NEW_MODEL}", "a cat")
+        assert [type(w.message) for w in caught] == [UnspecifiedModelWarning], caught
+        assert "{NEW_MODEL}" in str(caught[0].message)
+        assert (request.size, request.quality) == (None, None)  # nothing sent that was not given: its defaults
+        for wrong in (dict(size="huge"), dict(quality="ultra"), dict(user_id="abc")):
+            try:
+                validate_request("{NEW_MODEL}", "a cat", **wrong)
+            except RequestValidationError as error:
+                print("refused", error.field)
+        """,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split("\n")[:3] == ["refused size", "refused quality", "refused user_id"]
+
+
+def test_a_model_added_to_the_spec_generates_against_the_fake(spec_with_a_new_model: Path) -> None:
+    done = run_with(
+        spec_with_a_new_model,
+        f"""
+        import warnings
+        from zhipu_images.fake import FakePlatform, fake_client
+        warnings.simplefilter("ignore")
+        platform = FakePlatform()
+        with fake_client(platform) as client:
+            result = client.generate("a cat", model="{NEW_MODEL}", size="1024x768")
+        print(platform.requests[-1].json)
+        print(len(result.images))
+        """,
+    )
+    assert done.returncode == 0, done.stderr
+    sent, images = done.stdout.strip().splitlines()
+    assert f"'model': '{NEW_MODEL}'" in sent
+    assert "quality" not in sent  # the platform's default applies
+    assert images == "1"
+
+
+def test_check_accepts_a_model_added_to_the_spec_and_prints_the_warning(spec_with_a_new_model: Path) -> None:
+    done = run_with(
+        spec_with_a_new_model,
+        f"""
+        import sys
+        sys.argv = ["zhipu-images", "check", "--model", "{NEW_MODEL}"]
+        from zhipu_images.cli import main
+        main()
+        """,
+    )
+    assert done.returncode == 0, done.stderr
+    assert f"warning: model '{NEW_MODEL}' is in the spec but has no documented rules" in done.stderr
+
+
+def test_a_model_in_neither_table_nor_spec_needs_allow_unknown_model() -> None:
+    """(With the committed spec.) Refused by default, naming the way out; sent by name when allowed."""
+    done = run_with(
+        ROOT / "generated",
+        """
+        import warnings
+        from zhipu_images import RequestValidationError, UnspecifiedModelWarning
+        from zhipu_images.fake import FakePlatform, fake_client
+        with fake_client() as client:
+            try:
+                client.generate("a cat", model="cogview-9")
+            except RequestValidationError as error:
+                print(error.rule, "allow_unknown_model=True" in str(error))
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                try:
+                    client.generate("a cat", model="cogview-9", allow_unknown_model=True)
+                except Exception as error:
+                    print(type(error).__name__, getattr(error, "code", None))
+            print([type(w.message).__name__ for w in caught])
+        """,
+    )
+    assert done.returncode == 0, done.stderr
+    refused, answered, warned = done.stdout.strip().splitlines()
+    assert refused == "unknown_model True"
+    assert answered == "ModelNotFoundError 1211"  # sent by name; the fake (like the platform) does not know it
+    assert warned == "['UnspecifiedModelWarning']"
