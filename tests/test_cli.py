@@ -113,7 +113,7 @@ def test_key_file_and_base_url_reach_a_real_server_and_the_key_is_never_printed(
     key_file.write_text("sk-wrong-key")
     denied = run("generate", "a cat", *base, "--verbose")
     assert denied.exit_code == 1
-    assert "AuthenticationError (code 1002)" in denied.stderr
+    assert "AuthenticationError (code 401)" in denied.stderr
     assert KEY not in ok.output + denied.output
 
 

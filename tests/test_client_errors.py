@@ -23,6 +23,7 @@ from zhipu_images import (
     APITimeoutError,
     AuthenticationError,
     BadRequestError,
+    ContentFilter,
     ContentFilterError,
     ImagesError,
     InsufficientBalanceError,
@@ -262,3 +263,21 @@ def test_a_connection_failure_then_success_recovers(driver: Driver, api: respx.R
     api.side_effect = [httpx.ConnectError("refused"), _response(200, OK)]
     assert len(driver.generate("a cat").images) == 1
     assert api.call_count == 2
+
+
+def test_a_content_filter_error_carries_the_platform_s_notes(driver: Driver, api: respx.Route) -> None:
+    body = {
+        "contentFilter": [{"level": 2, "role": "user"}],
+        **error_body("1301", "系统检测到输入或生成内容可能包含不安全"),
+    }
+    api.mock(return_value=_response(400, body))
+    with pytest.raises(ContentFilterError) as info:
+        driver.generate("a cat")
+    assert info.value.content_filter == (ContentFilter(role="user", level=2),)
+
+
+def test_a_wrong_key_answered_with_code_401_is_an_account_error(driver: Driver, api: respx.Route) -> None:
+    api.mock(return_value=_response(401, error_body("401", "令牌已过期或验证不正确")))
+    with pytest.raises(AuthenticationError) as info:
+        driver.generate("a cat")
+    assert (info.value.code, info.value.scope, info.value.retryable) == ("401", "account", False)

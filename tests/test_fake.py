@@ -72,7 +72,8 @@ def test_auth_missing_and_wrong_zhipu(send: tuple[FakePlatform, Send]) -> None:
     missing = request("POST", ZHIPU, json={"model": "glm-image", "prompt": "p"})
     wrong = request("POST", ZHIPU, json={"model": "glm-image", "prompt": "p"}, headers={"Authorization": "Bearer nope"})
     assert (missing.status_code, error_of(missing)["code"]) == (401, "1001")
-    assert (wrong.status_code, error_of(wrong)["code"]) == (401, "1002")
+    # As the platform was seen to answer (../shared/reference): code "401", not the documented 1002.
+    assert (wrong.status_code, error_of(wrong)) == (401, {"code": "401", "message": "令牌已过期或验证不正确"})
 
 
 def test_auth_openai_uses_openai_error_shape(send: tuple[FakePlatform, Send]) -> None:
@@ -178,8 +179,27 @@ def test_simulations(
     setup(platform)
     response = request("POST", ZHIPU, json={"model": "glm-image", "prompt": "a banned cat"}, headers=AUTH)
     assert (response.status_code, error_of(response)["code"]) == (status, code)
-    if code in ("1302", "1305"):
-        assert response.headers["retry-after"] == "1"
+    assert "retry-after" not in response.headers  # the platform sends none (../shared/reference)
+    assert re.fullmatch(r"[0-9]{14}[0-9a-f]{16}", response.json()["request_id"])  # timestamp + hex, as its own
+    if code == "1301":  # the image model's published 1301 answer names the filtered side beside the error
+        assert response.json()["contentFilter"] == [{"level": 2, "role": "user"}]
+
+
+def test_published_platform_answers(send: tuple[FakePlatform, Send]) -> None:
+    """The fake follows the real platform's answers users published (../shared/reference)."""
+    platform, request = send
+    platform.balance_exhausted = True
+    bad_parameter = request("POST", ZHIPU, json={"model": "cogview-4", "prompt": "p", "size": "3x3"}, headers=AUTH)
+    assert (bad_parameter.status_code, error_of(bad_parameter)["code"]) == (400, "1214")  # parameters first
+    no_balance = request("POST", ZHIPU, json={"model": "glm-image", "prompt": "p"}, headers=AUTH)
+    assert error_of(no_balance)["message"] == "余额不足或无可用资源包,请充值。"
+    platform.balance_exhausted = False
+    success = request("POST", ZHIPU, json={"model": "glm-image", "prompt": "p"}, headers=AUTH).json()
+    assert set(success) == {"created", "data", "content_filter"}  # no `id`: the spec and the platform have none
+    platform.retry_after = 2
+    platform.fail_next("rate_limit")
+    limited = request("POST", ZHIPU, json={"model": "glm-image", "prompt": "p"}, headers=AUTH)
+    assert limited.headers["retry-after"] == "2"  # only when asked for
 
 
 def test_scripted_faults_are_consumed_in_order(send: tuple[FakePlatform, Send]) -> None:

@@ -42,7 +42,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from ._results import ImagesResult
+    from ._results import ContentFilter, ImagesResult
 
 __all__ = [
     "APIConnectionError",
@@ -153,7 +153,13 @@ class ModelNotFoundError(BadRequestError):
 
 
 class ContentFilterError(APIError):
-    """The prompt or the image was blocked by the platform's content policy."""
+    """The prompt or the image was blocked by the platform's content policy.
+
+    ``content_filter`` holds the platform's notes (``role``: ``user`` for the prompt, ``assistant`` for the
+    image; ``level`` 0 most severe to 3), when it sent them.
+    """
+
+    content_filter: tuple[ContentFilter, ...] = ()
 
 
 class RateLimitError(APIError):

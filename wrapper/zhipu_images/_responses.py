@@ -37,7 +37,8 @@ class Answer(NamedTuple):
 
 #: business code -> error class (reference: zhipu-error-codes.md)
 _CODE_CLASSES: dict[str, type[exc.APIError]] = {
-    **dict.fromkeys(["1000", "1001", "1002", "1003", "1004"], exc.AuthenticationError),
+    # "401": what the platform was seen to answer for a wrong or expired key (../shared/reference), not 1002.
+    **dict.fromkeys(["401", "1000", "1001", "1002", "1003", "1004"], exc.AuthenticationError),
     **dict.fromkeys(["1100", "1110", "1111", "1112", "1120", "1121"], exc.AccountError),
     "1113": exc.InsufficientBalanceError,
     **dict.fromkeys(["1200", "1210", "1212", "1213", "1214", "1215", "1231"], exc.BadRequestError),
@@ -152,6 +153,9 @@ def error_from_response(response: Answer, redact: str | None = None) -> exc.APIE
         request_id=_request_id(response, body, redact),
         retry_after=parse_retry_after(response.headers),
     )
+    if isinstance(error, exc.ContentFilterError) and isinstance(body, dict):
+        # The image model's 1301 carries `contentFilter` beside `error`: which side was judged unsafe.
+        error.content_filter = _content_filter(body.get("contentFilter", body.get("content_filter")))
     if code in _RETRYABLE_CODES:  # "try later": the account is fine, the moment is not
         error.retryable = True
         error.scope = "request"

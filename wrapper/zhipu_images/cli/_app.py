@@ -363,7 +363,10 @@ def _fault_rates(context: click.Context, parameter: click.Parameter, values: tup
 )
 @click.option("--concurrency-limit", type=int, help="In-flight requests per key before 429/1302 (V0 is 5).")
 @click.option(
-    "--retry-after", type=float, default=1.0, show_default=True, callback=_seconds, help="Retry-After on 1302/1305."
+    "--retry-after",
+    type=float,
+    callback=_seconds,
+    help="Send Retry-After: SECONDS on 1302/1305 (the platform sends none, so neither does the fake by default).",
 )
 @click.option("--content-filter-word", "words", multiple=True, help="Prompts containing it get 1301 (repeatable).")
 @click.option("--balance-exhausted", is_flag=True, help="Answer every generation with 429/1113.")
@@ -387,7 +390,7 @@ def fake_server(
     latency: float,
     latency_max: float | None,
     concurrency_limit: int | None,
-    retry_after: float,
+    retry_after: float | None,
     words: tuple[str, ...],
     balance_exhausted: bool,
     overloaded: bool,

@@ -67,11 +67,14 @@ SETTINGS = frozenset(
     }
 )
 
-#: The platform's messages, as it words them.
+#: The platform's messages, as it words them. Where ../shared/reference (answers of the real platform that
+#: users published) differs from the error-code page, the fake follows the published answers:
+#: DECISION: a wrong key answers 401 with code "401" (not 1002), no balance the 2026 wording of 1113.
 _MESSAGES = {
     "1001": "Header中未收到Authorization参数，无法进行身份验证。",
+    "401": "令牌已过期或验证不正确",
     "1002": "Authorization Token非法，请确认Authorization Token正确传递。",
-    "1113": "您的账户已欠费，请充值后重试。",
+    "1113": "余额不足或无可用资源包,请充值。",
     "1210": "API 调用参数有误，请检查文档。",
     "1211": "模型不存在，请检查模型代码。",
     "1222": "API 不存在。",
@@ -83,6 +86,7 @@ _MESSAGES = {
 #: Zhipu business code -> OpenAI-style (status, type, code) for the OpenAI-compatible endpoint
 _OPENAI_CODES = {
     "1001": (401, "invalid_request_error", "invalid_api_key"),
+    "401": (401, "invalid_request_error", "invalid_api_key"),
     "1002": (401, "invalid_request_error", "invalid_api_key"),
     "1113": (429, "insufficient_quota", "insufficient_quota"),
     "1211": (404, "invalid_request_error", "model_not_found"),
@@ -91,7 +95,18 @@ _OPENAI_CODES = {
     "1305": (429, "requests", "rate_limit_exceeded"),
     "500": (500, "server_error", None),
 }
-_STATUS = {"1001": 401, "1002": 401, "1113": 429, "1302": 429, "1305": 429, "500": 500, "1222": 404}
+_STATUS = {"1001": 401, "401": 401, "1002": 401, "1113": 429, "1302": 429, "1305": 429, "500": 500, "1222": 404}
+#: What the OpenAI-compatible endpoint says, in English as OpenAI-compatible servers do.
+_OPENAI_MESSAGES = {
+    "1001": "You didn't provide an API key. Send it in the Authorization header: Bearer YOUR_KEY.",
+    "401": "Incorrect API key provided.",
+    "1113": "You exceeded your current quota, please check your plan and billing details.",
+    "1211": "The model does not exist or you do not have access to it.",
+    "1301": "Your request was rejected as a result of the content filter.",
+    "1302": "Rate limit reached for requests: too many requests in flight. Slow down.",
+    "1305": "The model is currently overloaded with other requests. Retry later.",
+    "500": "The server had an error while processing your request.",
+}
 _UNAVAILABLE_HTML = b"<html><head><title>503 Service Temporarily Unavailable</title></head><body>503</body></html>"
 
 
@@ -140,9 +155,15 @@ def _request_schema(package: str, name: str) -> Any:
 
 
 class _Rejection(Exception):
-    def __init__(self, code: str, message: str, field: str | None = None):
-        super().__init__(message)
-        self.code, self.message, self.field = code, message, field
+    """A request refused for its parameters: ``platform`` in the platform's words (Chinese, as it answers),
+    ``english`` for the OpenAI-compatible endpoint, which answers in English as such servers do."""
+
+    def __init__(self, code: str, platform: str, english: str, field: str | None = None):
+        super().__init__(english)
+        self.code, self.platform, self.english, self.field = code, platform, english, field
+
+    def message_for(self, provider: str) -> str:
+        return self.english if provider == "openai" else f"{self.platform} ({self.english})"
 
 
 def known_fault(name: str) -> Fault:
@@ -197,7 +218,7 @@ class FakePlatform:
         api_key: str | None = None,
         content_filter_words: Iterable[str] = ("违禁", "forbidden-word"),
         concurrency_limit: int | None = None,
-        retry_after: float = 1.0,
+        retry_after: float | None = None,
         latency: float | tuple[float, float] = 0.0,
         balance_exhausted: bool = False,
         overloaded: bool = False,
@@ -323,11 +344,17 @@ class FakePlatform:
         if not token:
             return self._error(provider, "1001")
         if self.api_key is not None and token != self.api_key:
-            return self._error(provider, "1002")
+            return self._error(provider, "401")
+        # DECISION: parameters are checked before balance and faults, as the platform was seen to (a bad
+        # parameter is answered 1214 even with no balance: ../shared/reference).
+        try:
+            prompt, images = self._validated(provider, body)
+        except _Rejection as rejection:
+            return self._error(provider, rejection.code, rejection.message_for(provider), rejection.field)
         fault = self._next_fault()
         if fault == "drop":
             return FakeReply(status=0, body=b"", drop=True)
-        if fault == "unavailable":
+        if fault == "unavailable":  # not the platform's contract (HTML, no code): the conformance report names it
             return FakeReply(status=503, body=_UNAVAILABLE_HTML, headers={"content-type": "text/html"})
         fault_codes = {"rate_limit": "1302", "overloaded": "1305", "no_balance": "1113", "server_error": "500"}
         if fault in fault_codes:
@@ -336,10 +363,6 @@ class FakePlatform:
             return self._error(provider, "1113")
         if self.overloaded:
             return self._error(provider, "1305")
-        try:
-            prompt, images = self._validated(provider, body)
-        except _Rejection as rejection:
-            return self._error(provider, rejection.code, rejection.message, rejection.field)
         if fault == "content_filter" or any(word in prompt for word in self.content_filter_words):
             return self._error(provider, "1301")
         with self._lock:
@@ -366,7 +389,7 @@ class FakePlatform:
     def _validated(self, provider: str, body: Any) -> tuple[str, dict[str, Any]]:
         """Check the body; return the prompt and what to generate, or raise ``_Rejection``."""
         if not isinstance(body, dict):
-            raise _Rejection("1210", f"{_MESSAGES['1210']} The body must be a JSON object.")
+            raise _Rejection("1210", _MESSAGES["1210"], "The body must be a JSON object.")
         body = dict(body)
         if provider == "zhipu" and isinstance(body.get("model"), str):
             # DECISION: model names are case-insensitive; the docs' own example sends cogView-4-250304.
@@ -376,17 +399,18 @@ class FakePlatform:
         schema = _request_schema(*_SCHEMAS[provider])
         for name in schema.schema.get("required", []):
             if name not in body:
-                raise _Rejection("1213", f"未正常接收到{name}参数。 ({name} is required)", name)
+                raise _Rejection("1213", f"未正常接收到{name}参数。", f"{name} is required", name)
         model = body.get("model")
         known = [m for m, r in MODELS.items() if r.provider == provider]
         if provider == "zhipu":  # a model the spec lists is served with the schema's rules, as the wrapper does
             known += sorted(spec_models() - set(known))
         if isinstance(model, str) and model not in known:
-            raise _Rejection("1211", f"{_MESSAGES['1211']} (model {model!r}; known: {', '.join(known)})", "model")
+            known_models = f"model {model!r} does not exist; known: {', '.join(known)}"
+            raise _Rejection("1211", _MESSAGES["1211"], known_models, "model")
         error = next(iter(sorted(schema.iter_errors(body), key=lambda e: list(map(str, e.path)))), None)
         if error is not None:
             name = str(error.path[0]) if error.path else "body"
-            raise _Rejection("1214", f"{name}参数非法。 ({name}: {error.message})", name)
+            raise _Rejection("1214", f"{name}参数非法。请检查文档。", f"{name}: {error.message}", name)
         params: dict[str, Any] = {"size": body.get("size"), "quality": body.get("quality")}
         if provider == "zhipu":
             params.update(user_id=body.get("user_id"), watermark_enabled=body.get("watermark_enabled"))
@@ -403,7 +427,7 @@ class FakePlatform:
                 valid = validate_request(body["model"], body["prompt"], **params)
         except RequestValidationError as invalid:
             code = "1211" if invalid.rule == "unknown_model" else "1214"
-            raise _Rejection(code, f"{invalid.field}参数非法。 ({invalid})", invalid.field) from invalid
+            raise _Rejection(code, f"{invalid.field}参数非法。请检查文档。", str(invalid), invalid.field) from invalid
         count = valid.n if provider == "openai" else 1  # Zhipu: one image per request
         return valid.prompt, {
             "width": valid.width or _DEFAULT_SIDE,  # no size sent to a model known from the spec alone
@@ -428,12 +452,8 @@ class FakePlatform:
             data.append(item)
         if provider == "openai":
             return {"created": int(time.time()), "data": data}
-        return {
-            "created": int(time.time()),
-            "data": data,
-            "content_filter": [{"role": "assistant", "level": 3}],
-            "id": request_id,
-        }
+        # DECISION: no `id`: the spec has none and the platform's published answers carry none.
+        return {"created": int(time.time()), "data": data, "content_filter": [{"role": "assistant", "level": 3}]}
 
     def _file(self, path: str) -> FakeReply:
         match = _FILE.fullmatch(path)
@@ -443,17 +463,29 @@ class FakePlatform:
         return FakeReply(status=200, body=png, headers={"content-type": "image/png"})
 
     def _error(self, provider: str, code: str, message: str | None = None, field: str | None = None) -> FakeReply:
-        text = message or _MESSAGES.get(code, "error")
         headers = {"content-type": "application/json"}
-        if code in ("1302", "1305"):
+        # DECISION: 1302/1305 carry no Retry-After, as the platform's do (../shared/reference); clients must
+        # back off on their own. `retry_after` (a number) sends one, for clients that want to test theirs.
+        if code in ("1302", "1305") and self.retry_after is not None:
             headers["retry-after"] = f"{self.retry_after:g}"
         if provider == "openai":
+            text = message or _OPENAI_MESSAGES.get(code, "Invalid request.")
             status, kind, openai_code = _OPENAI_CODES.get(code, (400, "invalid_request_error", None))
             body: Any = {"error": {"message": text, "type": kind, "param": field, "code": openai_code}}
         else:
             status = _STATUS.get(code, 400)
-            body = {"error": {"code": code, "message": text}}
+            body = {"error": {"code": code, "message": message or _MESSAGES.get(code, "error")}}
+            if code == "1301":  # the image model's published answer: which side was filtered, beside the error
+                body = {"contentFilter": [{"level": 2, "role": "user"}], **body}
+            body["request_id"] = self._error_id()  # error bodies carry one, as the platform's do
         return FakeReply(status=status, body=json.dumps(body, ensure_ascii=False).encode(), headers=headers)
+
+    def _error_id(self) -> str:
+        """A request id shaped like the platform's: a timestamp, then hex (``2025123015094741f21922e94943cc``)."""
+        with self._lock:
+            self._ids += 1
+            serial = self._ids
+        return time.strftime("%Y%m%d%H%M%S") + f"{serial:016x}"
 
 
 _SCHEMAS = {
