@@ -23,11 +23,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from tests.hostile import HostileServer
 from zhipu_images.cli._folder_lock import LOCK_FILE
 from zhipu_images.cli._inputs import BatchItem, ItemSource, _Seen
-from zhipu_images.cli._manifest import MANIFEST
+from zhipu_images.cli._manifest import MANIFEST, LineMarks
 from zhipu_images.fake import FakePlatform, FakeServer, running_fake_server
 
 KEY = "sk-batch-integrity-77"
@@ -409,3 +411,12 @@ def test_repeated_requests_get_numbered_keys_and_false_candidates_do_not(
         (7, "1"),
     ]
     assert len({item.key.rsplit("-", 1)[0] for item in items}) == 3
+
+
+# Property: LineMarks, the bitmap of superseded manifest lines, holds exactly the line indexes added to it.
+@given(st.sets(st.integers(min_value=0, max_value=100_000)), st.integers(min_value=0, max_value=100_000))
+def test_line_marks_hold_exactly_what_was_added(added: set[int], probe: int) -> None:
+    marks = LineMarks(added)
+    assert (probe in marks) == (probe in added)
+    assert all(index in marks for index in added)
+    assert bool(marks) == bool(added)

@@ -30,7 +30,6 @@ what they were paid for is in the manifest already.
 
 from __future__ import annotations
 
-import array
 import asyncio
 import contextlib
 import random
@@ -46,7 +45,7 @@ from .._async_client import AsyncImagesClient
 from .._exceptions import APIError, DownloadError, ImagesError, RateLimitError
 from .._results import GeneratedImage, ImagesResult
 from ._inputs import BatchItem, ItemSource
-from ._manifest import MANIFEST, Appender, PreviousRun, drop_lines, previous_run, saved_files
+from ._manifest import MANIFEST, Appender, LineMarks, PreviousRun, drop_lines, previous_run, saved_files
 
 #: Failures kept for the summary table (all are counted, and all are in the manifest).
 SHOWN_FAILURES = 1000
@@ -134,9 +133,9 @@ class _Batch:
         self.allow_unknown_model = allow_unknown_model
         self.stopping = asyncio.Event()
         self.slots = asyncio.Semaphore(concurrency)
-        self.manifest = Appender(out / MANIFEST)
-        #: offsets of manifest lines a later record of their item replaced: 8 bytes per item
-        self.superseded = array.array("Q")
+        self.manifest = Appender(out / MANIFEST, previous.line_count)
+        #: manifest lines a later record of their item replaced (dropped at the end): a bit per line
+        self.superseded = LineMarks()
 
     def stop(self, reason: ImagesError) -> None:
         if self.summary.stopped_by is None:
@@ -154,7 +153,8 @@ class _Batch:
             self.stop(failure)
             self.summary.unrecorded_urls.extend(url for url in record["urls"] if url)
             return None
-        self.superseded.extend(supersedes)
+        for index in supersedes:
+            self.superseded.add(index)
         return offset
 
     async def run_one(self, item: BatchItem) -> None:
@@ -162,7 +162,7 @@ class _Batch:
         urls = list(pending.urls) if pending else []
         files = saved_files(self.out, pending) if pending else {}
         result: ImagesResult | None = None
-        earlier = self.previous.pending_offsets.get(item.key)
+        earlier = self.previous.pending_lines.get(item.key)
         outdated = [] if earlier is None else [earlier]  # this item's lines the next record replaces
         error = await self._fetch_recorded(item, urls, files)
         missing = [i for i in range(item.request.n) if i not in files and (i >= len(urls) or not urls[i])]

@@ -33,7 +33,7 @@ import json
 import os
 import stat
 import time
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Callable, Container, Iterable, Iterator
 from pathlib import Path
 from typing import Any, Literal
 
@@ -142,13 +142,11 @@ def saved_files(out: Path, record: Record) -> dict[int, str]:
     return saved
 
 
-def _lines(path: Path) -> Iterator[tuple[int, int, bytes | None]]:
-    """(line number, byte offset, bytes without the newline) of each line; None for a last line cut short."""
-    offset = 0
+def _lines(path: Path) -> Iterator[tuple[int, bytes | None]]:
+    """(line number, bytes without the newline) of each line; None for a last line cut short."""
     with _open(path, os.O_RDONLY) as file:
         for number, raw in enumerate(file, start=1):
-            yield number, offset, raw[:-1] if raw.endswith(b"\n") else None
-            offset += len(raw)
+            yield number, raw[:-1] if raw.endswith(b"\n") else None
 
 
 @contextlib.contextmanager
@@ -171,8 +169,10 @@ class PreviousRun:
     pending: dict[str, Record]
     #: (line number, problem) for each manifest line that was skipped
     skipped_lines: list[tuple[int, str]]
-    #: the byte offset of each pending record in the manifest as it is now (superseded when its item is redone)
-    pending_offsets: dict[str, int]
+    #: the line index of each pending record in the manifest as it is now (superseded when its item is redone)
+    pending_lines: dict[str, int]
+    #: lines in the manifest as it is now: where this run's records start
+    line_count: int
 
 
 def previous_run(out: Path) -> PreviousRun:
@@ -188,14 +188,14 @@ def previous_run(out: Path) -> PreviousRun:
         stale.unlink(missing_ok=True)
     path = out / MANIFEST
     if not path.exists() and not path.is_symlink():
-        return PreviousRun(done=frozenset(), pending={}, skipped_lines=[], pending_offsets={})
+        return PreviousRun(done=frozenset(), pending={}, skipped_lines=[], pending_lines={}, line_count=0)
     skipped: list[tuple[int, str]] = []
-    latest: dict[str, int] = {}  # key -> offset of its latest record worth keeping
+    latest: dict[str, int] = {}  # key -> index of the line of its latest record worth keeping
     done: set[str] = set()
     pending: dict[str, Record] = {}
     lines = 0
-    for number, offset, raw in _lines(path):
-        lines += 1
+    for number, raw in _lines(path):
+        lines = number
         if raw is not None and not raw.strip():
             continue  # an empty line
         record = parse(raw) if raw is not None else "cut short (the run was killed while writing it)"
@@ -213,69 +213,92 @@ def previous_run(out: Path) -> PreviousRun:
             pending[key] = record
         else:
             continue  # a failure with nothing paid: nothing to keep
-        latest[key] = offset
-    offsets = {latest[key]: key for key in pending}
+        latest[key] = number - 1
+    pending_lines = {key: latest[key] for key in pending}
     if len(latest) < lines:
-        keep = set(latest.values())
-        moved = _rewrite(path, keep.__contains__, watch=offsets.keys())
-        offsets = {moved[old]: key for old, key in offsets.items()}
+        keep = LineMarks(latest.values())
+        moved = _rewrite(path, keep.__contains__, watch=set(pending_lines.values()))
+        pending_lines = {key: moved[index] for key, index in pending_lines.items()}
     return PreviousRun(
         done=frozenset(done),
         pending=pending,
         skipped_lines=skipped,
-        pending_offsets={key: offset for offset, key in offsets.items()},
+        pending_lines=pending_lines,
+        line_count=len(latest),
     )
 
 
-def _rewrite(path: Path, keeps: Callable[[int], bool], watch: Collection[int] = ()) -> dict[int, int]:
-    """Keep only the lines whose offset ``keeps``: through a temporary file, fsync'd, renamed into place.
+class LineMarks:
+    """A set of line indexes, one bit each: 12.5 KB for 100,000 lines, where a set of ints takes megabytes."""
 
-    Returns where the lines at the ``watch`` offsets went (old offset -> new offset)."""
-    moved = {}
+    def __init__(self, indexes: Iterable[int] = ()) -> None:
+        self._bits = bytearray()
+        for index in indexes:
+            self.add(index)
+
+    def add(self, index: int) -> None:
+        byte = index >> 3
+        if byte >= len(self._bits):
+            self._bits.extend(bytes(byte + 1 - len(self._bits) + len(self._bits) // 2))
+        self._bits[byte] |= 1 << (index & 7)
+
+    def __contains__(self, index: object) -> bool:
+        if not isinstance(index, int):
+            return False
+        byte = index >> 3
+        return byte < len(self._bits) and bool(self._bits[byte] & (1 << (index & 7)))
+
+    def __bool__(self) -> bool:
+        return any(self._bits)
+
+
+def _rewrite(path: Path, keeps: Callable[[int], bool], watch: Container[int] = ()) -> dict[int, int]:
+    """Keep only the lines whose index ``keeps``: through a temporary file, fsync'd, renamed into place.
+
+    Returns where the lines at the ``watch`` indexes went (old index -> new index)."""
+    moved: dict[int, int] = {}
     written = 0
     temp = path.with_name(f".manifest-{os.getpid()}.part")
     with _open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC) as compacted:
-        for _, offset, raw in _lines(path):
-            if raw is not None and keeps(offset):
-                if offset in watch:
-                    moved[offset] = written
+        for number, raw in _lines(path):
+            if raw is not None and keeps(number - 1):
+                if number - 1 in watch:
+                    moved[number - 1] = written
                 compacted.write(raw + b"\n")
-                written += len(raw) + 1
+                written += 1
         compacted.flush()
         os.fsync(compacted.fileno())
     os.replace(temp, path)
     return moved
 
 
-def drop_lines(out: Path, superseded: Collection[int]) -> None:
-    """Rewrite the manifest without the lines at the ``superseded`` offsets (the end of a run: its own
-    ``generated`` records and the earlier records of the items it redid), so it holds one line per item."""
+def drop_lines(out: Path, superseded: LineMarks) -> None:
+    """Rewrite the manifest without the ``superseded`` lines (at the end of a run: its own ``generated``
+    records and the earlier records of the items it redid), so that it holds one line per item."""
     if superseded:
-        drop = set(superseded)
-        _rewrite(out / MANIFEST, lambda offset: offset not in drop)
+        _rewrite(out / MANIFEST, lambda index: index not in superseded)
 
 
 class Appender:
     """Appends records as whole lines; fsyncs at most ``SYNC_INTERVAL`` apart and on close."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, line_count: int) -> None:
         self._stack = contextlib.ExitStack()
         self._file = self._stack.enter_context(_open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND))
         self._synced = time.monotonic()
-        #: the file's length: where the next record starts
-        self.size = os.fstat(self._file.fileno()).st_size
+        #: the index the next record's line gets (``line_count``: the lines already there)
+        self.lines = line_count
 
     def append(self, record: dict[str, Any]) -> int:
-        """Write one record and return its offset; an ``OSError`` (a full disk) propagates: stop the batch."""
-        line = json.dumps(record, ensure_ascii=False).encode() + b"\n"
-        self._file.write(line)
+        """Write one record and return its line index; an ``OSError`` (a full disk) propagates: stop the batch."""
+        self._file.write(json.dumps(record, ensure_ascii=False).encode() + b"\n")
         self._file.flush()
-        offset, self.size = self.size, self.size + len(line)
+        index, self.lines = self.lines, self.lines + 1
         now = time.monotonic()
         if now - self._synced >= SYNC_INTERVAL:
             os.fsync(self._file.fileno())
             self._synced = now
-        return offset
+        return index
 
     def close(self) -> None:
         try:
