@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: install test test-deep lint typecheck regen regen-check demo bench clean
+.PHONY: install test test-deep lint typecheck regen regen-check demo bench prism clean
 
 install: $(STAMP)
 
@@ -34,6 +34,10 @@ regen: install
 
 regen-check: install
 	$(BIN)/python openapi/regen.py --check
+
+# Prism (npm), for the conformance test against a schema-only mock; the tests install it the same way.
+prism:
+	$(PYTHON) tests/prism.py
 
 demo: install
 	$(BIN)/zhipu-images generate "一只可爱的小猫咪，坐在阳光明媚的窗台上" --model glm-image --fake --out images

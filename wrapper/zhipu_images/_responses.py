@@ -55,6 +55,8 @@ _CODE_CLASSES: dict[str, type[exc.APIError]] = {
     "content_policy_violation": exc.ContentFilterError,
     "model_not_found": exc.ModelNotFoundError,
 }
+#: every business code the platform documents or was seen to answer, and OpenAI-compatible word codes
+DOCUMENTED_CODES = frozenset(_CODE_CLASSES)
 #: codes that are worth retrying although their class is not (1120: "account unreachable, try later")
 _RETRYABLE_CODES = frozenset({"1120"})
 

@@ -20,8 +20,6 @@ import threading
 import time
 import warnings
 from collections.abc import Iterable, Mapping
-from functools import cache
-from importlib import resources
 from typing import Any, Literal
 
 from attrs import define, field, frozen
@@ -29,6 +27,7 @@ from attrs import define, field, frozen
 from .._exceptions import RequestValidationError
 from .._rules import MODELS
 from .._spec_models import spec_models
+from .._spec_schemas import schema_validator
 from .._validation import validate_request
 from ._png import make_png
 
@@ -144,14 +143,6 @@ class RecordedRequest:
     status: int
     api_key_given: bool
     received_at: float
-
-
-@cache
-def _request_schema(package: str, name: str) -> Any:
-    from jsonschema import Draft4Validator
-
-    spec = json.loads(resources.files(package).joinpath("openapi.json").read_text(encoding="utf-8"))
-    return Draft4Validator({**spec["components"]["schemas"][name], "components": spec["components"]})
 
 
 class _Rejection(Exception):
@@ -396,7 +387,7 @@ class FakePlatform:
             body["model"] = body["model"].lower()
         if provider == "openai":
             body.setdefault("model", "dall-e-2")  # seed 004: model defaults to dall-e-2
-        schema = _request_schema(*_SCHEMAS[provider])
+        schema = schema_validator(*_SCHEMAS[provider])
         for name in schema.schema.get("required", []):
             if name not in body:
                 raise _Rejection("1213", f"未正常接收到{name}参数。", f"{name} is required", name)

@@ -1,0 +1,171 @@
+"""``zhipu-images conformance`` against real endpoints: the fake-server process (every probe holds), a Prism
+mock of the vendored spec (the prose rules it does not enforce are named), and the newest platform profile."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.prism import prism_executable
+from zhipu_images.conformance import Endpoints, catalogue, differences, run_probes
+
+ROOT = Path(__file__).resolve().parent.parent
+CLI = [sys.executable, "-m", "zhipu_images"]
+KEY = "sk-conformance-key-31337"
+PROFILES = ROOT / "tests" / "profiles"
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@pytest.fixture(scope="module")
+def fake_server() -> Iterator[str]:
+    """A `zhipu-images fake-server` process that accepts only KEY; its URL."""
+    process = subprocess.Popen(
+        [*CLI, "fake-server", "--port", "0", "--api-key", KEY], stderr=subprocess.PIPE, text=True
+    )
+    assert process.stderr is not None
+    url = process.stderr.readline().strip().removeprefix("fake platform on ")
+    try:
+        yield url
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=10)
+
+
+def conformance(*args: str, key_file: Path) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ZHIPU", "ZAI_", "OPENAI_"))}
+    return subprocess.run(
+        [*CLI, "conformance", *args, "--api-key-file", str(key_file)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
+
+
+@pytest.fixture
+def key_file(tmp_path: Path) -> Path:
+    path = tmp_path / "key"
+    path.write_text(KEY)
+    return path
+
+
+def test_every_probe_holds_against_the_fake_server(fake_server: str, key_file: Path, tmp_path: Path) -> None:
+    junit = tmp_path / "conformance.xml"
+    done = conformance(
+        "--base-url",
+        f"{fake_server}/api/paas/v4",
+        "--openai-base-url",
+        f"{fake_server}/v1",
+        "--allow-paid",
+        "4",
+        "--json",
+        "--junit",
+        str(junit),
+        key_file=key_file,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    report = json.loads(done.stdout)
+    assert all(set(entry) == {"probe", "expected", "observed", "ok"} for entry in report)
+    failing = [entry for entry in report if not entry["ok"]]
+    assert failing == []
+    names = [entry["probe"] for entry in report]
+    assert len(names) == len(set(names)) >= 30
+    assert names.index("zhipu.auth.no_header") < names.index("zhipu.generate.defaults.glm-image")  # free first
+    paid = [entry for entry in report if entry["probe"].startswith("zhipu.generate.")]
+    assert [entry["observed"].split(";")[0] for entry in paid] == [
+        "HTTP 200, a 1280x1280 PNG",
+        "HTTP 200, a 1024x1024 PNG",
+        "HTTP 200, a 1024x1024 PNG",
+        "HTTP 200, a 1024x1024 PNG",
+    ]
+    assert "billed: 0.06 CNY" in paid[2]["observed"]
+    suite = ET.parse(junit).getroot()
+    assert (suite.get("tests"), suite.get("failures")) == (str(len(report)), "0")
+
+
+def test_paid_probes_run_only_when_allowed_and_never_more_than_allowed(fake_server: str, key_file: Path) -> None:
+    done = conformance("--base-url", f"{fake_server}/api/paas/v4", "--allow-paid", "1", "--json", key_file=key_file)
+    assert done.returncode == 0, done.stderr
+    paid = [entry for entry in json.loads(done.stdout) if entry["probe"].startswith("zhipu.generate.")]
+    assert sum(entry["observed"].startswith("HTTP 200") for entry in paid) == 1
+    assert sum(entry["observed"].startswith("not run") for entry in paid) == 3
+
+
+def test_an_endpoint_that_breaks_the_contract_exits_1_and_says_how(key_file: Path, fake_server: str) -> None:
+    """A key the fake does not accept: every probe needing one now fails, and the table says what came back."""
+    key_file.write_text("not-the-key")
+    done = conformance("--base-url", f"{fake_server}/api/paas/v4", key_file=key_file)
+    assert done.returncode == 1
+    assert "FAIL zhipu.model.unknown: HTTP 401, code 401" in done.stdout
+
+
+def test_usage_errors_exit_2(key_file: Path) -> None:
+    assert conformance("--base-url", "ftp://nowhere", key_file=key_file).returncode == 2
+    assert conformance("--base-url", "http://127.0.0.1:9", "--allow-paid", "-1", key_file=key_file).returncode == 2
+
+
+@pytest.fixture(scope="module")
+def prism_mock() -> Iterator[str]:
+    """`prism mock openapi/zhipu.yaml` on a free loopback port; its URL."""
+    prism = prism_executable()
+    if isinstance(prism, str):
+        pytest.skip(prism)
+    port = _free_port()
+    process = subprocess.Popen(
+        [str(prism), "mock", "-h", "127.0.0.1", "-p", str(port), str(ROOT / "openapi" / "zhipu.yaml")],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                break
+        time.sleep(0.1)
+    else:
+        process.kill()
+        pytest.fail("prism did not start listening within 60 s")
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def test_a_prism_mock_is_reported_for_the_prose_rules_it_does_not_enforce(prism_mock: str, key_file: Path) -> None:
+    done = conformance("--base-url", f"{prism_mock}/paas/v4", key_file=key_file)
+    assert done.returncode == 1
+    summary = done.stdout.splitlines()
+    unenforced = next(line for line in summary if line.startswith("prose rules this endpoint does not enforce"))
+    for rule in ("sides multiples of 16", "sides multiples of 32", "at most 2097152 pixels", "sides at least 512"):
+        assert rule in unenforced
+    assert any(line.startswith("business codes the platform does not document") for line in summary)
+    assert "may have been billed" in done.stdout  # it "generated" images for requests the platform refuses
+
+
+def test_the_fake_agrees_with_the_newest_platform_profile(fake_server: str) -> None:
+    newest = max(PROFILES.glob("*.json"))
+    profile = json.loads(newest.read_text(encoding="utf-8"))
+    endpoints = Endpoints(zhipu=f"{fake_server}/api/paas/v4/images/generations", openai=None, api_key=KEY)
+    wanted = {entry["probe"] for entry in profile}
+    outcomes = list(run_probes([p for p in catalogue(openai=False) if p.name in wanted], endpoints))
+    assert differences(profile, outcomes) == [], f"the fake differs from {newest.name}"
+    observed = {outcome.probe: outcome.observed for outcome in outcomes}
+    assert all(observed[entry["probe"]] == entry["observed"] for entry in profile)

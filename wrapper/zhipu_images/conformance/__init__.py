@@ -1,0 +1,22 @@
+"""Check any endpoint (the platform, a gateway, a mock) against the contract the fake embodies.
+
+``zhipu-images conformance --base-url URL`` runs ``catalogue()`` through
+``run_probes`` and reports each probe's ``expected``, ``observed`` and ``ok``.
+"""
+
+from ._catalogue import PRICES_CNY, Probe, catalogue
+from ._report import as_json, as_table, differences, write_junit
+from ._runner import Endpoints, Outcome, run_probes
+
+__all__ = [
+    "PRICES_CNY",
+    "Endpoints",
+    "Outcome",
+    "Probe",
+    "as_json",
+    "as_table",
+    "catalogue",
+    "differences",
+    "run_probes",
+    "write_junit",
+]

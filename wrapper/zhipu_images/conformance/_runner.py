@@ -1,0 +1,160 @@
+"""Sending the probes and judging the answers.
+
+Raw httpx, not the library's client: the probes break the rules on purpose,
+and the library would refuse to send them. Answers are read within a size cap
+and every error answer is also checked against the spec's error schema; a
+success is checked against the response schema, and its image is fetched and
+checked to be a PNG of the requested size. A refusal probe that the endpoint
+*accepts* may have been billed, and the report says so.
+"""
+
+from __future__ import annotations
+
+import json
+import struct
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+
+import httpx
+from attrs import frozen
+
+from .._redact import safe_text
+from .._spec_schemas import schema_problem
+from ._catalogue import MADE_UP_KEY, PRICES_CNY, Probe
+
+#: The most of an answer read (an image answer is a URL; a PNG of 2048x2048 is under 16 MiB).
+MAX_ANSWER = 4 * 1024 * 1024
+MAX_IMAGE = 64 * 1024 * 1024
+_ERROR_SCHEMA = {"zhipu": "Error", "openai": "ErrorResponse"}
+_SUCCESS_SCHEMA = {"zhipu": "ImageGenerationResponse", "openai": "ImageResponse"}
+
+
+@frozen
+class Outcome:
+    """One probe's verdict: the four fields a report has, and whether a generation may have been billed."""
+
+    probe: str
+    expected: str
+    observed: str
+    ok: bool
+    billed: bool = False
+    #: the prose rule the probe breaks (``Probe.rule``), for reports on mocks that enforce only the schema
+    rule: str | None = None
+    #: the business code answered, if any
+    code: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"probe": self.probe, "expected": self.expected, "observed": self.observed, "ok": self.ok}
+
+
+@frozen
+class Endpoints:
+    zhipu: str
+    openai: str | None
+    api_key: str | None
+
+
+def _read(response: httpx.Response, cap: int) -> bytes | None:
+    """The body, or None if it is over ``cap`` (the rest is not read)."""
+    parts, size = [], 0
+    for chunk in response.iter_bytes():
+        size += len(chunk)
+        if size > cap:
+            return None
+        parts.append(chunk)
+    return b"".join(parts)
+
+
+def _headers(probe: Probe, key: str | None) -> dict[str, str]:
+    if probe.auth == "none":
+        return {}
+    token = MADE_UP_KEY if probe.auth == "made_up" else (key or "zhipu-images-conformance-no-key")
+    return {"Authorization": f"Bearer {token}"}
+
+
+def run_probes(
+    probes: Iterable[Probe], endpoints: Endpoints, *, allow_paid: int = 0, timeout: float = 120.0
+) -> Iterator[Outcome]:
+    """Send each probe (at most ``allow_paid`` paid ones; the others are reported as not run) and judge it."""
+    paid_left = allow_paid
+    with httpx.Client(timeout=timeout) as client:
+        for probe in probes:
+            url = endpoints.zhipu if probe.provider == "zhipu" else endpoints.openai
+            if url is None:
+                continue
+            if probe.paid:
+                if paid_left <= 0:
+                    yield Outcome(probe.name, probe.expected, "not run: it is billed (--allow-paid N)", True)
+                    continue
+                paid_left -= 1
+            yield _judge(client, probe, url, endpoints.api_key)
+
+
+def _judge(client: httpx.Client, probe: Probe, url: str, key: str | None) -> Outcome:
+    code: str | None = None
+
+    def outcome(observed: str, ok: bool, billed: bool = False) -> Outcome:
+        shown = safe_text(observed, key, limit=500)
+        return Outcome(probe.name, probe.expected, shown, ok, billed, probe.rule, code)
+
+    try:
+        with client.stream("POST", url, json=probe.body, headers=_headers(probe, key)) as response:
+            body = _read(response, MAX_ANSWER)
+            status = response.status_code
+            content_type = response.headers.get("content-type", "")
+    except httpx.HTTPError as error:
+        return outcome(f"no answer ({type(error).__name__})", False)
+    if body is None:
+        return outcome(f"HTTP {status} with an answer over {MAX_ANSWER} bytes", False, billed=status == 200)
+    try:
+        data: Any = json.loads(body)
+    except (ValueError, RecursionError):
+        return outcome(f"HTTP {status}, not JSON ({content_type or 'no content type'}): a contract break", False)
+    if probe.paid:
+        return _judge_success(client, probe, status, data, outcome)
+    if status == 200:
+        return outcome("HTTP 200: accepted, an image was generated (may have been billed)", False, billed=True)
+    code = _code(data)
+    observed = f"HTTP {status}" + (f", code {code}" if code else ", no business code")
+    problem = schema_problem(probe.provider, _ERROR_SCHEMA[probe.provider], data)
+    if problem is not None:
+        return outcome(f"{observed}; the body does not match the spec's error schema ({problem})", False)
+    holds = status in probe.statuses and (probe.codes is None or code in probe.codes)
+    return outcome(observed, holds)
+
+
+def _code(data: Any) -> str | None:
+    error = data.get("error") if isinstance(data, dict) else None
+    code = error.get("code") if isinstance(error, dict) else None
+    return str(code) if isinstance(code, str | int) and not isinstance(code, bool) else None
+
+
+def _judge_success(
+    client: httpx.Client, probe: Probe, status: int, data: Any, outcome: Callable[..., Outcome]
+) -> Outcome:
+    price = PRICES_CNY.get(str(probe.body.get("model")))
+    cost = f"{price:.2f} CNY" if price is not None else "price not documented"
+    if status != 200:
+        return outcome(f"HTTP {status}, code {_code(data) or '-'}", False)
+    problem = schema_problem(probe.provider, _SUCCESS_SCHEMA[probe.provider], data)
+    if problem is not None:
+        return outcome(f"HTTP 200 that does not match the spec's response schema ({problem}); {cost}", False, True)
+    try:
+        url = data["data"][0]["url"]
+        with client.stream("GET", url) as image:
+            png = _read(image, MAX_IMAGE)
+            image_status = image.status_code
+    except (KeyError, IndexError, TypeError, httpx.HTTPError, ValueError) as error:
+        return outcome(f"HTTP 200, but its image could not be fetched ({type(error).__name__}); {cost}", False, True)
+    size = _png_size(png) if image_status == 200 and png is not None else None
+    if size is None or size != probe.size:
+        got = f"a {size[0]}x{size[1]} PNG" if size else f"HTTP {image_status}, not a PNG"
+        return outcome(f"HTTP 200, image: {got}; {cost}", False, True)
+    return outcome(f"HTTP 200, a {size[0]}x{size[1]} PNG; billed: {cost}", True, True)
+
+
+def _png_size(data: bytes) -> tuple[int, int] | None:
+    if not data.startswith(b"\x89PNG\r\n\x1a\n") or data[12:16] != b"IHDR":
+        return None
+    width, height = struct.unpack(">II", data[16:24])
+    return width, height
