@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: install test test-deep lint typecheck regen regen-check demo bench prism clean
+.PHONY: install test test-deep lint typecheck regen regen-check update-spec demo bench prism clean
 
 install: $(STAMP)
 
@@ -31,6 +31,10 @@ test-deep: install
 
 regen: install
 	$(BIN)/python openapi/regen.py
+
+# make update-spec PAGE=path/to/page.md [SPEC=openai]: vendor the spec a docs page publishes, regen, report.
+update-spec: install
+	$(BIN)/python openapi/update_spec.py $(PAGE) --spec $(or $(SPEC),zhipu)
 
 regen-check: install
 	$(BIN)/python openapi/regen.py --check

@@ -1,6 +1,6 @@
 """Regenerate generated/ from the vendored documents: parse, fix, validate, generate, format.
 
-    python openapi/regen.py           # rewrite generated/
+    python openapi/regen.py           # rewrite generated/, then report what changed (openapi/drift.py)
     python openapi/regen.py --check   # exit 1 if generated/ is not what regen would write
 
 Each generated package also receives ``openapi.json``: the fixed document it was
@@ -25,6 +25,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
+from drift import report  # noqa: E402
 from fixes import apply_fixes  # noqa: E402
 
 #: vendored document -> generated package name
@@ -68,6 +69,12 @@ def generate(name: str, package: str, out_root: Path, folder: Path = HERE) -> No
     (out / "py.typed").write_text("# PEP 561: this package ships type hints\n", encoding="utf-8")
 
 
+def _previous_document(package: Path) -> dict[str, object] | None:
+    """The fixed document the current generated code was made from (None before the first regen)."""
+    shipped = package / "openapi.json"
+    return json.loads(shipped.read_text(encoding="utf-8")) if shipped.exists() else None
+
+
 def trees_differ(a: Path, b: Path) -> list[str]:
     """Relative paths that differ between two directory trees (pycache ignored)."""
 
@@ -86,7 +93,9 @@ def main() -> int:
     generated = ROOT / "generated"
     if not args.check:
         for name, package in TARGETS.items():
+            previous = _previous_document(generated / package)
             generate(name, package, generated)
+            print(report(name, previous, json.loads((generated / package / "openapi.json").read_text("utf-8"))))
         return 0
     with tempfile.TemporaryDirectory() as tmp:
         drift: list[str] = []

@@ -8,18 +8,25 @@ path, as a user's checkout would after ``make regen``.
 
 from __future__ import annotations
 
+import copy
+import json
 import os
+import re
 import subprocess
 import sys
 import textwrap
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "openapi"))
+import drift  # type: ignore[import-not-found]  # noqa: E402
 import regen  # type: ignore[import-not-found]  # noqa: E402
+import update_spec  # type: ignore[import-not-found]  # noqa: E402
 
 NEW_MODEL = "cogview-5-preview"
 
@@ -128,3 +135,90 @@ def test_a_model_in_neither_table_nor_spec_needs_allow_unknown_model() -> None:
     assert refused == "unknown_model True"
     assert answered == "ModelNotFoundError 1211"  # sent by name; the fake (like the platform) does not know it
     assert warned == "['UnspecifiedModelWarning']"
+
+
+SEEDS = ROOT.parent / "shared" / "seeds"
+
+
+def _seed(prefix: str) -> str:
+    pages = sorted(SEEDS.glob(f"{prefix}_*.txt")) if SEEDS.exists() else []
+    if not pages:
+        pytest.skip(f"seed {prefix} is not beside the checkout (../shared/seeds)")
+    return pages[0].read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(("seed", "vendored"), [("001", "zhipu.yaml"), ("004", "openai-compatible.yaml")])
+def test_update_spec_extracts_the_vendored_document_byte_for_byte(seed: str, vendored: str) -> None:
+    assert update_spec.extract_document(_seed(seed)) == (ROOT / "openapi" / vendored).read_text(encoding="utf-8")
+
+
+def test_update_spec_refuses_the_older_page_form_saying_what_it_expects() -> None:
+    older = (ROOT / "tests" / "fixtures" / "seed000-cogview-page.yaml").read_text(encoding="utf-8")
+    page = f"# 图像生成\n\n## OpenAPI\n\n````yaml openapi/openapi.json post /paas/v4/images/generations\n{older}````\n"
+    with pytest.raises(update_spec.SpecPageError, match=r"rendering of one operation.*expected a ```yaml block"):
+        update_spec.extract_document(page)
+
+
+def test_update_spec_refuses_the_real_older_page_too() -> None:
+    with pytest.raises(update_spec.SpecPageError, match=re.escape("`openapi: 3.x`")):
+        update_spec.extract_document(_seed("000"))
+
+
+def test_make_update_spec_on_the_older_page_exits_2_and_writes_nothing(tmp_path: Path) -> None:
+    page = tmp_path / "page.md"
+    page.write_text("````yaml\npaths:\n  path: /paas/v4/images/generations\n  method: post\n````\n")
+    before = (ROOT / "openapi" / "zhipu.yaml").read_bytes()
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "openapi" / "update_spec.py"), str(page)], capture_output=True, text=True
+    )
+    assert done.returncode == 2
+    assert "not an OpenAPI document" in done.stderr
+    assert (ROOT / "openapi" / "zhipu.yaml").read_bytes() == before
+
+
+def _edited(edit: Callable[[dict[str, Any]], None]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The shipped fixed Zhipu document, and a copy with ``edit`` applied."""
+    shipped = json.loads((ROOT / "generated" / "zhipu_images_api" / "openapi.json").read_text(encoding="utf-8"))
+    edited = copy.deepcopy(shipped)
+    edit(edited["components"]["schemas"]["CreateImageRequest"]["properties"])
+    return shipped, edited
+
+
+def test_an_optional_field_added_is_named_in_the_drift_report_and_usable_through_extra_body() -> None:
+    shipped, edited = _edited(lambda props: props.update(seed={"type": "integer", "description": "random seed"}))
+    text = drift.report("zhipu.yaml", shipped, edited)
+    assert "request field added: seed" in text
+    assert "request field 'seed' is not sent by this version: pass extra_body={'seed': ...}" in text
+    from zhipu_images.fake import FakePlatform, fake_client
+
+    platform = FakePlatform()
+    with fake_client(platform) as client:
+        client.generate("a cat", model="cogview-4", extra_body={"seed": 42})
+    assert platform.requests[-1].json["seed"] == 42
+
+
+def test_a_model_removed_is_reported_with_its_orphaned_rules() -> None:
+    def remove(props: dict[str, Any]) -> None:
+        props["model"]["enum"].remove("cogview-3-flash")
+
+    shipped, edited = _edited(remove)
+    text = drift.report("zhipu.yaml", shipped, edited)
+    assert "model removed: cogview-3-flash" in text
+    assert "model 'cogview-3-flash' has rules but left the spec: its rules are orphaned" in text
+    # and the rules/spec contract test fails, naming it
+    from tests.test_rules_contract import rules_spec_mismatches
+
+    assert rules_spec_mismatches(edited) == [
+        "model 'cogview-3-flash' has rules but is missing from the spec's model enum"
+    ]
+
+
+def test_an_enum_or_default_changed_is_reported() -> None:
+    def change(props: dict[str, Any]) -> None:
+        props["quality"]["enum"].append("ultra")
+        props["size"]["default"] = "1024x1024"
+
+    shipped, edited = _edited(change)
+    text = drift.report("zhipu.yaml", shipped, edited)
+    assert "request field quality: enum ['hd', 'standard'] -> ['hd', 'standard', 'ultra']" in text
+    assert "request field size: default '1280x1280' -> '1024x1024'" in text
