@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from types import TracebackType
@@ -15,6 +16,7 @@ import httpx
 from . import _deadline as deadline
 from . import _exceptions as exc
 from ._client import (
+    DEFAULT_LEASE,
     DEFAULT_MAX_BYTES,
     DEFAULT_MAX_RESPONSE_BYTES,
     DEFAULT_TIMEOUT,
@@ -22,6 +24,7 @@ from ._client import (
     _ClientBase,
     merge,
 )
+from ._concurrency import AsyncLimiter
 from ._options import NOT_GIVEN, NotGiven, call_timeout
 from ._reading import BODY_FAILURES, AnswerReader, araw_chunks, decoder_for
 from ._responses import Answer
@@ -48,6 +51,9 @@ class AsyncImagesClient(_ClientBase):
         http_client: httpx.AsyncClient | None = None,
         max_download_bytes: int = DEFAULT_MAX_BYTES,
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+        shared_budget: str | None = None,
+        shared_budget_lease: float = DEFAULT_LEASE,
+        shared_budget_fallback: bool = False,
     ) -> None:
         super().__init__(
             api_key,
@@ -58,12 +64,15 @@ class AsyncImagesClient(_ClientBase):
             max_concurrency,
             max_download_bytes,
             max_response_bytes,
+            shared_budget,
+            shared_budget_lease,
+            shared_budget_fallback,
         )
         if http_client is not None and not isinstance(http_client, httpx.AsyncClient):
             raise TypeError(f"http_client: expected an httpx.AsyncClient, got {type(http_client).__name__}")
         self._owns_http = http_client is None
         self._http = http_client or httpx.AsyncClient(timeout=self._timeout, limits=self._limits)
-        self._slots = asyncio.Semaphore(self.max_concurrency) if self.max_concurrency else None
+        self._limiter = AsyncLimiter(self.max_concurrency) if self.max_concurrency else None
 
     async def generate(
         self,
@@ -127,11 +136,23 @@ class AsyncImagesClient(_ClientBase):
     async def _send_once(
         self, url: str, body: dict[str, Any], request: ImageRequest, limit: httpx.Timeout | None
     ) -> ImagesResult:
-        if self._slots is None:
+        if self._limiter is None:
             return self._read(await self._post(url, body, request, limit), request)
-        async with self._slots:
-            answer = await self._post(url, body, request, limit)
-        return self._read(answer, request)
+        wait = deadline.deadline_seconds(limit or self._http.timeout)
+        epoch = await self._limiter.acquire(wait)
+        outcome: BaseException | None = None
+        token = None
+        try:
+            if self._budget is not None:
+                token = await self._budget.acquire_async(None if wait is None else time.monotonic() + wait)
+            return self._read(await self._post(url, body, request, limit), request)
+        except BaseException as error:
+            outcome = error
+            raise
+        finally:
+            if self._budget is not None:
+                await self._budget.release_async(token)
+            await self._limiter.release(epoch, outcome)
 
     async def _post(self, url: str, body: dict[str, Any], request: ImageRequest, limit: httpx.Timeout | None) -> Answer:
         timeout = limit or self._http.timeout
@@ -196,6 +217,8 @@ class AsyncImagesClient(_ClientBase):
             raise
 
     async def aclose(self) -> None:
+        if self._budget is not None:
+            await self._budget.aclose()
         if self._owns_http:
             await self._http.aclose()
 

@@ -12,7 +12,6 @@ tolerant where the generated parsers raise (generated/README.md).
 from __future__ import annotations
 
 import os
-import threading
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -24,9 +23,10 @@ import httpx
 from . import _deadline as deadline
 from . import _exceptions as exc
 from ._bounded import ACCEPT_ENCODING
+from ._concurrency import Limiter
 from ._config import Endpoints, resolve_endpoints
 from ._limits import resolve_concurrency
-from ._options import NOT_GIVEN, NotGiven, call_timeout, checked_int, checked_timeout
+from ._options import NOT_GIVEN, NotGiven, call_timeout, checked_int, checked_timeout, shown
 from ._reading import BODY_FAILURES, AnswerReader, broken_answer, decoder_for, raw_chunks
 from ._redact import secret_forms
 from ._responses import Answer, error_from_response, result_from_response
@@ -36,6 +36,10 @@ from ._validation import ImageRequest, checked_extra_body, validate_request
 
 if TYPE_CHECKING:
     from ._download import AtomicImageFile
+    from ._shared_budget import SharedBudget
+
+#: Seconds a shared-budget lease lives unless renewed (a killed process's slots return within it).
+DEFAULT_LEASE = 30.0
 
 # Module-level so tests can observe the waits without waiting.
 _sleep = time.sleep
@@ -61,6 +65,9 @@ class _ClientBase:
         max_concurrency: int | str | None,
         max_download_bytes: int,
         max_response_bytes: int,
+        shared_budget: str | None,
+        shared_budget_lease: float,
+        shared_budget_fallback: bool,
     ) -> None:
         self._endpoints: Endpoints = resolve_endpoints(api_key, base_url, openai_base_url)
         self._headers = {"Authorization": f"Bearer {self._endpoints.api_key}", "Accept-Encoding": ACCEPT_ENCODING}
@@ -71,6 +78,25 @@ class _ClientBase:
         self.max_response_bytes = checked_int("max_response_bytes", max_response_bytes, minimum=1024)
         self._timeout = checked_timeout(timeout)
         self._limits = httpx.Limits(max_connections=max(100, self.max_concurrency or 0), max_keepalive_connections=20)
+        self._budget = self._shared_budget(shared_budget, shared_budget_lease, shared_budget_fallback)
+
+    def _shared_budget(self, url: object, lease: object, fallback: bool) -> SharedBudget | None:
+        """The Redis budget for ``url`` (None: none), its leases scored in the account's limit."""
+        if url is None:
+            return None
+        if not isinstance(url, str) or not url.startswith(("redis://", "rediss://", "unix://")):
+            raise exc.ConfigurationError(
+                f"shared_budget: expected a Redis URL such as redis://host:6379/0, got {shown(url)}"
+            )
+        if self.max_concurrency is None:
+            raise exc.ConfigurationError(
+                "shared_budget needs max_concurrency: the account's limit to share, e.g. max_concurrency='V0'"
+            )
+        if isinstance(lease, bool) or not isinstance(lease, int | float):
+            raise exc.ConfigurationError(f"shared_budget_lease: must be seconds, got {shown(lease)}")
+        from ._shared_budget import SharedBudget  # imports redis: only when a budget is asked for
+
+        return SharedBudget(url, self._endpoints.api_key, self.max_concurrency, lease=float(lease), fallback=fallback)
 
     @property
     def base_url(self) -> str:
@@ -182,6 +208,9 @@ class ImagesClient(_ClientBase):
         http_client: httpx.Client | None = None,
         max_download_bytes: int = DEFAULT_MAX_BYTES,
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+        shared_budget: str | None = None,
+        shared_budget_lease: float = DEFAULT_LEASE,
+        shared_budget_fallback: bool = False,
     ) -> None:
         super().__init__(
             api_key,
@@ -192,6 +221,9 @@ class ImagesClient(_ClientBase):
             max_concurrency,
             max_download_bytes,
             max_response_bytes,
+            shared_budget,
+            shared_budget_lease,
+            shared_budget_fallback,
         )
         if http_client is not None and not isinstance(http_client, httpx.Client):
             raise TypeError(f"http_client: expected an httpx.Client, got {type(http_client).__name__}")
@@ -199,7 +231,7 @@ class ImagesClient(_ClientBase):
         self._http = http_client or httpx.Client(
             timeout=self._timeout, transport=deadline.deadline_transport(self._limits)
         )
-        self._slots = threading.BoundedSemaphore(self.max_concurrency) if self.max_concurrency else None
+        self._limiter = Limiter(self.max_concurrency) if self.max_concurrency else None
 
     def generate(
         self,
@@ -265,11 +297,23 @@ class ImagesClient(_ClientBase):
     def _send_once(
         self, url: str, body: dict[str, Any], request: ImageRequest, limit: httpx.Timeout | None
     ) -> ImagesResult:
-        if self._slots is None:  # the common, uncapped case: no context manager on the hot path
+        if self._limiter is None:  # the common, uncapped case: nothing more on the hot path
             return self._read(self._post(url, body, request, limit), request)
-        with self._slots:
-            answer = self._post(url, body, request, limit)
-        return self._read(answer, request)
+        wait = deadline.deadline_seconds(limit or self._http.timeout)
+        epoch = self._limiter.acquire(wait)
+        outcome: BaseException | None = None
+        token = None
+        try:
+            if self._budget is not None:
+                token = self._budget.acquire(None if wait is None else time.monotonic() + wait)
+            return self._read(self._post(url, body, request, limit), request)
+        except BaseException as error:
+            outcome = error
+            raise
+        finally:
+            if self._budget is not None:
+                self._budget.release(token)
+            self._limiter.release(epoch, outcome)
 
     def _post(self, url: str, body: dict[str, Any], request: ImageRequest, limit: httpx.Timeout | None) -> Answer:
         timeout = limit or self._http.timeout
@@ -331,6 +375,8 @@ class ImagesClient(_ClientBase):
             deadline.leave(token)
 
     def close(self) -> None:
+        if self._budget is not None:
+            self._budget.close()
         if self._owns_http:
             self._http.close()
 

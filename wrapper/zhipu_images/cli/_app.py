@@ -21,6 +21,7 @@ import click
 from .._async_client import AsyncImagesClient
 from .._client import ImagesClient
 from .._exceptions import APIError, ConfigurationError, ImagesError, RequestValidationError
+from .._limits import TIERS
 from .._redact import safe_text
 from .._results import GeneratedImage
 from .._rules import MODELS
@@ -28,6 +29,7 @@ from .._validation import ImageRequest, validate_request
 
 F = TypeVar("F", bound=Callable[..., Any])
 FAKE_ENV = "ZHIPU_IMAGES_FAKE"
+SHARED_BUDGET_ENV = "ZHIPU_IMAGES_SHARED_BUDGET"
 
 
 def _fail(message: str, code: int, verbose: bool = False) -> NoReturn:
@@ -90,6 +92,18 @@ def _connection_options(function: F) -> F:
                 callback=_seconds,
                 help="Seconds the fake waits per request.",
             ),
+            click.option(
+                "--shared-budget",
+                envvar=SHARED_BUDGET_ENV,
+                metavar="URL",
+                help=f"Share the account's concurrency limit with other processes through Redis, e.g. "
+                f"redis://host:6379/0 (or {SHARED_BUDGET_ENV}).",
+            ),
+            click.option(
+                "--shared-budget-fallback",
+                is_flag=True,
+                help="If the shared budget's Redis cannot be reached, use this process's own cap (with a warning).",
+            ),
             click.option("--verbose", "-v", is_flag=True, help="Show tracebacks."),
         ]
     ):
@@ -141,11 +155,17 @@ def _in_cli_words(message: str) -> str:
 
 
 def _client_options(options: dict[str, Any]) -> dict[str, Any]:
-    return {
+    chosen = {
         "api_key": _api_key(options["api_key_file"]),
         "base_url": options["base_url"],
         "openai_base_url": options["openai_base_url"],
     }
+    if options["shared_budget"]:
+        chosen |= {
+            "shared_budget": options["shared_budget"],
+            "shared_budget_fallback": options["shared_budget_fallback"],
+        }
+    return chosen
 
 
 def _validated(prompt: str, params: dict[str, Any], verbose: bool) -> ImageRequest:
@@ -275,7 +295,9 @@ def _sync_client(options: dict[str, Any]) -> ImagesClient:
 
         return fake_client(FakePlatform(latency=options["fake_latency"]))
     try:
-        return ImagesClient(**_client_options(options))
+        # With a shared budget, one generate call takes its part of the account's limit (the V0 tier's 5).
+        cap = TIERS["V0"] if options["shared_budget"] else None
+        return ImagesClient(**_client_options(options), max_concurrency=cap)
     except ImagesError as error:
         _fail(_in_cli_words(str(error)), 2, options["verbose"])
 
@@ -433,7 +455,8 @@ def fake_server(
     finally:
         server.server_close()
         click.echo(
-            f"served {platform.received} generation requests; at most {platform.max_in_flight} in flight at once",
+            f"served {platform.received} generation requests; at most {platform.max_in_flight} in flight at once; "
+            f"{platform.rate_limited} answered 1302 (over --concurrency-limit)",
             err=True,
         )
 

@@ -237,6 +237,8 @@ class FakePlatform:
         self.max_in_flight = 0
         #: generation requests received since creation or ``reset`` (``requests`` keeps only the last ones)
         self.received = 0
+        #: of those, answered 1302 because the key had ``concurrency_limit`` requests in flight
+        self.rate_limited = 0
 
     # --- scripting and inspection -------------------------------------------------
 
@@ -292,6 +294,7 @@ class FakePlatform:
             self._records.clear()
             self.max_in_flight = 0
             self.received = 0
+            self.rate_limited = 0
 
     # --- the behaviour ------------------------------------------------------------
 
@@ -366,6 +369,8 @@ class FakePlatform:
             self._ids += 1
             request_id = f"fake-{self._ids}"
         if limited:
+            with self._lock:
+                self.rate_limited += 1
             return self._error(provider, "1302")
         payload = self._success(provider, request.origin, prompt, images, request_id)
         delay = self.latency if isinstance(self.latency, (int, float)) else self._random.uniform(*self.latency)

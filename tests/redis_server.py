@@ -1,0 +1,62 @@
+"""A real redis-server for the tests: on a free loopback port, in its own temporary folder, no persistence.
+
+Where redis-server is missing the tests that need it skip, saying how to get it
+(``.ci/run`` installs Debian's ``redis-server`` when it is not there).
+"""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+MISSING = "redis-server is not installed: `apt-get install redis-server` (CI's .ci/run installs it)"
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@contextmanager
+def running_redis(folder: Path) -> Iterator[str]:
+    """``redis://127.0.0.1:PORT/0`` of a fresh server, stopped when the block ends."""
+    executable = shutil.which("redis-server")
+    assert executable is not None, MISSING
+    port = _free_port()
+    process = subprocess.Popen(
+        [
+            executable,
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--dir",
+            str(folder),
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            with socket.socket() as probe:
+                if probe.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            time.sleep(0.05)
+        else:
+            raise RuntimeError("redis-server did not start listening in 20 s")
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)

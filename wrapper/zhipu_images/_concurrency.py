@@ -1,0 +1,119 @@
+"""How many requests a client keeps in flight: a cap that adapts to 1302, optionally shared through Redis.
+
+The platform limits concurrency per account (V0 5 ... V3 20), not per process.
+A process that shares its key with others it does not know about learns of
+them only through 1302 answers; it treats those as congestion, like TCP:
+**multiplicative decrease** (the effective cap halves, once per burst: a 1302
+counts only for a request sent since the last decrease) and **additive
+increase** (about one more slot per cap's worth of successes), never above the
+configured cap. Changes are logged at INFO on the ``zhipu_images`` logger.
+
+With a shared budget (``_shared_budget``), a slot is also a lease in Redis, so
+every process on the same key and budget URL shares one limit; the adaptive
+cap still applies inside it.
+
+Waiting for a slot honours the attempt's deadline: a request that cannot get
+one in time is an ``APITimeoutError`` that was never sent (so it is retried
+like any unsent request).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+
+from . import _exceptions as exc
+
+logger = logging.getLogger("zhipu_images")
+
+
+class _Window:
+    """The adaptive cap's arithmetic, shared by the sync and async limiters (callers hold their lock)."""
+
+    def __init__(self, cap: int) -> None:
+        self.cap = cap
+        self.limit = float(cap)
+        self.in_flight = 0
+        #: how many decreases so far: a request remembers the epoch it was sent in
+        self.epoch = 0
+
+    @property
+    def free(self) -> bool:
+        return self.in_flight < max(1, int(self.limit))
+
+    def rate_limited(self, sent_in: int) -> None:
+        if sent_in != self.epoch or self.limit <= 1:
+            return  # sent before the last decrease: that decrease already answered this burst
+        before = int(self.limit)
+        self.limit = max(1.0, self.limit / 2)
+        self.epoch += 1
+        logger.info("rate limited (1302): in-flight cap %d -> %d of %d", before, int(self.limit), self.cap)
+
+    def succeeded(self) -> None:
+        if self.limit >= self.cap:
+            return
+        before = int(self.limit)
+        self.limit = min(float(self.cap), self.limit + 1 / self.limit)
+        if int(self.limit) > before:
+            logger.info("in-flight cap %d -> %d of %d", before, int(self.limit), self.cap)
+
+
+def _no_slot() -> exc.APITimeoutError:
+    error = exc.APITimeoutError("no concurrency slot in time (max_concurrency); nothing was sent")
+    error.retryable = True
+    return error
+
+
+class Limiter:
+    """The sync client's cap: threads wait on a condition."""
+
+    def __init__(self, cap: int) -> None:
+        self.window = _Window(cap)
+        self._condition = threading.Condition()
+
+    def acquire(self, timeout: float | None) -> int:
+        """Wait for a slot; the epoch the request is sent in (give it back to ``release``)."""
+        with self._condition:
+            if not self._condition.wait_for(lambda: self.window.free, timeout):
+                raise _no_slot()
+            self.window.in_flight += 1
+            return self.window.epoch
+
+    def release(self, epoch: int, error: BaseException | None) -> None:
+        with self._condition:
+            self.window.in_flight -= 1
+            _observe(self.window, epoch, error)
+            self._condition.notify_all()
+
+
+class AsyncLimiter:
+    """The async client's cap: tasks wait on a condition (on the loop the client runs in)."""
+
+    def __init__(self, cap: int) -> None:
+        self.window = _Window(cap)
+        self._condition = asyncio.Condition()
+
+    async def acquire(self, timeout: float | None) -> int:  # noqa: ASYNC109 (the attempt's deadline, passed on)
+        """Wait for a slot; the epoch the request is sent in (give it back to ``release``)."""
+        async with self._condition:
+            try:
+                async with asyncio.timeout(timeout):
+                    await self._condition.wait_for(lambda: self.window.free)
+            except TimeoutError:
+                raise _no_slot() from None
+            self.window.in_flight += 1
+            return self.window.epoch
+
+    async def release(self, epoch: int, error: BaseException | None) -> None:
+        async with self._condition:
+            self.window.in_flight -= 1
+            _observe(self.window, epoch, error)
+            self._condition.notify_all()
+
+
+def _observe(window: _Window, epoch: int, error: BaseException | None) -> None:
+    if error is None:
+        window.succeeded()
+    elif isinstance(error, exc.RateLimitError) and error.code == "1302":
+        window.rate_limited(epoch)
