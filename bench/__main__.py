@@ -13,7 +13,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import batch_scale, instructions, overhead, startup, throughput
+from bench import batch_scale, instructions, overhead, shared_budget, startup, throughput
 from bench._runner import ROOT, canned_server
 
 Row = tuple[str, str, str, str]
@@ -103,6 +103,26 @@ def main() -> int:
                 f"{resumed.seconds:.2f} s",
                 f"peak RSS {resumed.peak_mib:.0f} MiB",
                 f"< 5 s and < 100 MiB: {verdict(fast)}" if size == sizes[-1] else "",
+            )
+        )
+
+    print("three processes on one account ...", file=sys.stderr)
+    for mode, result in shared_budget.run(prompts=30 if args.quick else 100).items():
+        if mode == "shared budget":
+            ok = result.max_in_flight <= 5 and result.refused == 0 and result.ratio <= 1.15
+            target = f"<= 5 in flight, 0 x 1302, <= 1.15x ideal: {verdict(ok)}"
+        elif mode.startswith("adaptive"):
+            ok = result.refused <= 0.05 * result.served and result.ratio <= 1.3
+            target = f"1302 a few % of requests, <= 1.3x ideal: {verdict(ok)}"
+        else:
+            target = f"the other two finish: {verdict(result.exit_codes[1:] == (0, 0))}"
+        prompts_each = round(result.ideal * 5 / 3 / 0.1)
+        rows.append(
+            (
+                f"3 batch processes x {prompts_each} prompts, V0 (5), 100 ms: {mode}",
+                f"{result.seconds:.2f} s (ideal {result.ideal:.1f} s)",
+                f"{result.ratio:.2f}x ideal; {result.refused} of {result.served} answered 1302; max in flight {result.max_in_flight}",
+                target,
             )
         )
 

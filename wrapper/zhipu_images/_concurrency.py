@@ -5,7 +5,7 @@ A process that shares its key with others it does not know about learns of
 them only through 1302 answers; it treats those as congestion, like TCP:
 **multiplicative decrease** (the effective cap halves, once per burst: a 1302
 counts only for a request sent since the last decrease) and **additive
-increase** (about one more slot per cap's worth of successes), never above the
+increase** (one more slot per ``GROWTH`` windows of successes), never above the
 configured cap. Changes are logged at INFO on the ``zhipu_images`` logger.
 
 With a shared budget (``_shared_budget``), a slot is also a lease in Redis, so
@@ -26,6 +26,8 @@ import threading
 from . import _exceptions as exc
 
 logger = logging.getLogger("zhipu_images")
+#: Windows of successes per slot regained (additive increase).
+GROWTH = 8
 
 
 class _Window:
@@ -54,7 +56,9 @@ class _Window:
         if self.limit >= self.cap:
             return
         before = int(self.limit)
-        self.limit = min(float(self.cap), self.limit + 1 / self.limit)
+        # One more slot per GROWTH windows of successes: probing slowly keeps the 1302s a few percent when
+        # the window is a few slots (as an account's is), where TCP's one per window would refuse a quarter.
+        self.limit = min(float(self.cap), self.limit + 1 / (GROWTH * self.limit))
         if int(self.limit) > before:
             logger.info("in-flight cap %d -> %d of %d", before, int(self.limit), self.cap)
 

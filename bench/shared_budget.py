@@ -1,0 +1,83 @@
+"""Three ``zhipu-images batch`` processes on one key against one fake-server with the V0 limit (5 in flight,
+100 ms per generation): with the Redis shared budget, without it (each process adapts to 1302 on its own),
+and with the shared budget while one process is killed with -9 half-way.
+
+The server reports on exit the most requests it held at once and how many it refused with 1302.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from attrs import frozen
+
+from bench._runner import ROOT, start_fake_server
+
+sys.path.insert(0, str(ROOT))
+from tests.redis_server import running_redis
+
+KEY = "bench-shared-budget-key"
+
+
+@frozen
+class Result:
+    seconds: float
+    ideal: float
+    refused: int
+    max_in_flight: int
+    served: int
+    exit_codes: tuple[int, ...]
+
+    @property
+    def ratio(self) -> float:
+        return self.seconds / self.ideal
+
+
+def _run(folder: Path, prompts: int, latency: float, budget: str | None, kill_one: bool) -> Result:
+    folder.mkdir()
+    server, url = start_fake_server("--api-key", KEY, "--concurrency-limit", "5", "--latency", str(latency))
+    env = {**os.environ, "ZHIPUAI_API_KEY": KEY}
+    cli = Path(sys.executable).with_name("zhipu-images")
+    processes = []
+    started = time.perf_counter()
+    for index in range(3):
+        source = folder / f"prompts-{index}.txt"
+        source.write_text("".join(f"process {index} prompt {i}\n" for i in range(prompts)))
+        command = [
+            str(cli),
+            "batch",
+            str(source),
+            "--base-url",
+            f"{url}/api/paas/v4",
+            "--out",
+            str(folder / f"out-{index}"),
+        ]
+        command += ["--tier", "V0", "--no-progress", *(["--shared-budget", budget] if budget else [])]
+        processes.append(subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env))
+    if kill_one:
+        time.sleep(prompts * 3 * latency / 5 / 2)  # half of the ideal time
+        processes[0].send_signal(signal.SIGKILL)
+    codes = tuple(process.wait(timeout=600) for process in processes)
+    seconds = time.perf_counter() - started
+    server.send_signal(signal.SIGINT)
+    report = server.communicate(timeout=30)[1]
+    found = re.search(r"served (\d+) generation requests; at most (\d+) in flight at once; (\d+) answered 1302", report)
+    assert found is not None, report
+    return Result(seconds, 3 * prompts * latency / 5, int(found[3]), int(found[2]), int(found[1]), codes)
+
+
+def run(prompts: int = 100, latency: float = 0.1) -> dict[str, Result]:
+    with tempfile.TemporaryDirectory(prefix="zhipu-images-bench-") as folder:
+        root = Path(folder)
+        with running_redis(root) as url:
+            results = {"shared budget": _run(root / "shared", prompts, latency, url, kill_one=False)}
+            results["shared budget, one killed -9"] = _run(root / "killed", prompts, latency, url, kill_one=True)
+        results["adaptive only (no Redis)"] = _run(root / "adaptive", prompts, latency, None, kill_one=False)
+    return results
