@@ -121,7 +121,8 @@ def main() -> int:
             (
                 f"3 batch processes x {prompts_each} prompts, V0 (5), 100 ms: {mode}",
                 f"{result.seconds:.2f} s (ideal {result.ideal:.1f} s)",
-                f"{result.ratio:.2f}x ideal; {result.refused} of {result.served} answered 1302; max in flight {result.max_in_flight}",
+                f"{result.ratio:.2f}x ideal; {result.refused} of {result.served} answered 1302; "
+                f"max in flight {result.max_in_flight}",
                 target,
             )
         )
