@@ -5,6 +5,8 @@ import os
 import pytest
 from hypothesis import HealthCheck, settings
 
+from tests.processes import PLATFORM_VARIABLES
+
 # pytester runs a service-like test file against the installed pytest plugin.
 pytest_plugins = ["pytester"]
 
@@ -12,18 +14,6 @@ settings.register_profile("ci", max_examples=60, deadline=None, suppress_health_
 settings.register_profile("deep", max_examples=2000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.register_profile("dev", max_examples=30, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
-
-
-#: Every variable the library or the CLI reads; tests start without them unless they set one.
-PLATFORM_VARIABLES = (
-    "ZHIPUAI_API_KEY",
-    "ZAI_API_KEY",
-    "OPENAI_API_KEY",
-    "ZHIPUAI_BASE_URL",
-    "ZAI_BASE_URL",
-    "OPENAI_BASE_URL",
-    "ZHIPU_IMAGES_FAKE",
-)
 
 
 @pytest.fixture(autouse=True)

@@ -27,6 +27,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tests.hostile import HostileServer
+from tests.processes import child_env
 from zhipu_images.cli._folder_lock import LOCK_FILE
 from zhipu_images.cli._inputs import BatchItem, ItemSource, _Seen
 from zhipu_images.cli._manifest import MANIFEST, LineMarks
@@ -48,8 +49,7 @@ def server(platform: FakePlatform) -> Iterator[FakeServer]:
 
 
 def _env() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("ZHIPU", "ZAI_", "OPENAI_"))}
-    return {**env, "ZHIPUAI_API_KEY": KEY}
+    return child_env(ZHIPUAI_API_KEY=KEY)
 
 
 def batch_command(server: FakeServer, prompts: Path, out: Path, *extra: str) -> list[str]:

@@ -8,7 +8,6 @@ included.
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -17,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from tests.hostile import HostileServer
+from tests.processes import child_env
 from tests.test_hostile_server import KEY, assert_clean
 
 CLI = [sys.executable, "-m", "zhipu_images"]
@@ -29,7 +29,7 @@ def hostile() -> Iterator[HostileServer]:
 
 
 def cli(*args: str | bytes, key_file: Path | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("ZHIPU", "ZAI_", "OPENAI_"))}
+    env = child_env()
     command = [*CLI, *args, *(["--api-key-file", str(key_file)] if key_file else [])]
     return subprocess.run(command, capture_output=True, text=True, errors="replace", env=env, cwd=cwd, timeout=120)
 

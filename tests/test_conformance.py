@@ -4,7 +4,6 @@ mock of the vendored spec (the prose rules it does not enforce are named), and t
 from __future__ import annotations
 
 import json
-import os
 import signal
 import socket
 import subprocess
@@ -17,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from tests.prism import prism_executable
+from tests.processes import child_env
 from zhipu_images.conformance import Endpoints, catalogue, differences, run_probes
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -48,7 +48,7 @@ def fake_server() -> Iterator[str]:
 
 
 def conformance(*args: str, key_file: Path) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("ZHIPU", "ZAI_", "OPENAI_"))}
+    env = child_env()
     return subprocess.run(
         [*CLI, "conformance", *args, "--api-key-file", str(key_file)],
         capture_output=True,

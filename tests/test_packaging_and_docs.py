@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.processes import child_env
 from zhipu_images.fake import FakeImagesAPI, png_size, running_fake_server
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -69,7 +70,7 @@ def test_every_readme_python_block_runs_in_a_fresh_interpreter(number: int, tmp_
         command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(script)]
     else:
         command = [sys.executable, "-c", text]
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("ZHIPU", "ZAI_", "OPENAI_"))}
+    env = child_env()
     with running_fake_server() as server:
         if "fake_client" not in text and "def test_" not in text:
             env |= {"ZHIPUAI_API_KEY": "readme-key", "ZHIPUAI_BASE_URL": f"{server.url}/api/paas/v4"}
@@ -79,7 +80,7 @@ def test_every_readme_python_block_runs_in_a_fresh_interpreter(number: int, tmp_
 
 
 def test_the_offline_examples_save_images_without_a_key(tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("ZHIPU", "ZAI_", "OPENAI_"))}
+    env = child_env()
     for text in (block("with fake_client() as client:"), block("async with fake_async_client(")):
         subprocess.run([sys.executable, "-c", text], cwd=tmp_path, env=env, check=True, timeout=120)
     saved = sorted((tmp_path / "out").iterdir())

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import shutil
 import signal
 import subprocess
@@ -21,6 +20,7 @@ from pathlib import Path
 import pytest
 import redis
 
+from tests.processes import child_env
 from tests.redis_server import MISSING, running_redis
 from zhipu_images import APITimeoutError, AsyncImagesClient, ConfigurationError, ImagesClient
 from zhipu_images._shared_budget import SharedBudgetWarning, budget_key
@@ -58,8 +58,7 @@ def server(platform: FakePlatform) -> Iterator[FakeServer]:
 
 
 def _env() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("ZHIPU", "ZAI_", "OPENAI_"))}
-    return {**env, "ZHIPUAI_API_KEY": KEY}
+    return child_env(ZHIPUAI_API_KEY=KEY)
 
 
 def _batches(server: FakeServer, tmp_path: Path, count: int, prompts: int, *extra: str) -> list[subprocess.Popen[str]]:

@@ -22,6 +22,8 @@ from typing import Any
 import pytest
 import yaml
 
+from tests.processes import child_env
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "openapi"))
 import drift  # type: ignore[import-not-found]  # noqa: E402
@@ -43,8 +45,7 @@ def spec_with_a_new_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def run_with(generated: Path, code: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(generated), str(ROOT / "wrapper")])}
-    env = {k: v for k, v in env.items() if not k.startswith(("ZHIPU", "ZAI_", "OPENAI_"))}
+    env = child_env(PYTHONPATH=os.pathsep.join([str(generated), str(ROOT / "wrapper")]))
     return subprocess.run(
         [sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True, env=env, timeout=120
     )

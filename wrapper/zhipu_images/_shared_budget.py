@@ -149,17 +149,24 @@ class SharedBudget:
             except self._redis.RedisError as error:
                 raise _no_budget(self.url, error) from error
             if taken:
-                with self._lock:
-                    self._held.add(token)
-                return token
+                return self._hold(token)
             wait = _next_wait(wait, deadline)
             time.sleep(wait)
+
+    def _hold(self, token: str) -> str:
+        """Note a lease taken, for the renewals."""
+        with self._lock:
+            self._held.add(token)
+        return token
+
+    def _let_go(self, token: str) -> None:
+        with self._lock:
+            self._held.discard(token)
 
     def release(self, token: str | None) -> None:
         if token is None:
             return
-        with self._lock:
-            self._held.discard(token)
+        self._let_go(token)
         with contextlib.suppress(self._redis.RedisError):  # if Redis is away, the lease expires on its own
             self._sync.zrem(self.key, token)
 
@@ -181,17 +188,14 @@ class SharedBudget:
             except self._redis.RedisError as error:
                 raise _no_budget(self.url, error) from error
             if taken:
-                with self._lock:
-                    self._held.add(token)
-                return token
+                return self._hold(token)
             wait = _next_wait(wait, deadline)
             await asyncio.sleep(wait)
 
     async def release_async(self, token: str | None) -> None:
         if token is None:
             return
-        with self._lock:
-            self._held.discard(token)
+        self._let_go(token)
         with contextlib.suppress(self._redis.RedisError):  # if Redis is away, the lease expires on its own
             await self._async.zrem(self.key, token)
 
