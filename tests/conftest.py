@@ -23,3 +23,34 @@ def clean_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
     for name in PLATFORM_VARIABLES:
         monkeypatch.delenv(name, raising=False)
     return monkeypatch
+
+
+def _git_status() -> str | None:
+    """``git status --porcelain`` of the checkout, or None where it is not a git repository."""
+    import subprocess
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    try:
+        done = subprocess.run(["git", "status", "--porcelain"], cwd=root, capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return done.stdout if done.returncode == 0 else None
+
+
+_STATUS_BEFORE: list[str | None] = []
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    _STATUS_BEFORE.append(_git_status())
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """The suite leaves the checkout as it found it: what it writes belongs in temporary folders or .gitignore."""
+    before, after = _STATUS_BEFORE[0] if _STATUS_BEFORE else None, _git_status()
+    if before is None or after is None or after == before:
+        return
+    new = sorted(set(after.splitlines()) - set(before.splitlines()))
+    if new:
+        print("\nthe test suite changed the checkout (git status --porcelain):\n  " + "\n  ".join(new))
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED

@@ -143,3 +143,15 @@ def test_batch_writes_nothing_of_a_key_the_server_echoes(tmp_path: Path, hostile
         assert done.returncode == 1
         assert_clean(done.stdout + done.stderr)
         assert_clean((out / "manifest.jsonl").read_text())
+
+
+def test_a_failed_generate_leaves_no_empty_out_folder(tmp_path: Path) -> None:
+    out = tmp_path / "new" / "images"
+    done = cli("generate", "违禁 a filtered prompt", "--fake", "--out", str(out))
+    assert done.returncode == 1
+    assert "ContentFilterError" in done.stderr
+    assert not out.exists()
+    existing = tmp_path / "existing"
+    existing.mkdir()
+    assert cli("generate", "违禁 again", "--fake", "--out", str(existing)).returncode == 1
+    assert existing.is_dir()  # a folder that was there stays

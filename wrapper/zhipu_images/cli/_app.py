@@ -6,6 +6,7 @@ item failed or was not done); 2 usage or validation error, nothing was sent.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 import tempfile
@@ -202,6 +203,16 @@ def app() -> None:
 @_connection_options
 def generate(prompt: str, out: Path, as_json: bool, **options: Any) -> None:
     """Generate images for PROMPT and save them into --out."""
+    created = not out.exists()
+    try:
+        _generate(prompt, out, as_json, options)
+    finally:
+        if created:  # a failed call leaves no empty folder behind
+            with contextlib.suppress(OSError):
+                out.rmdir()  # only if empty
+
+
+def _generate(prompt: str, out: Path, as_json: bool, options: dict[str, Any]) -> None:
     verbose = options["verbose"]
     request = _validated(prompt, _request_params(options), verbose)
     _writable_folder(out)
