@@ -281,3 +281,20 @@ def test_a_wrong_key_answered_with_code_401_is_an_account_error(driver: Driver, 
     with pytest.raises(AuthenticationError) as info:
         driver.generate("a cat")
     assert (info.value.code, info.value.scope, info.value.retryable) == ("401", "account", False)
+
+
+def test_every_documented_business_code_has_an_english_explanation() -> None:
+    from zhipu_images._explanations import EXPLANATIONS
+    from zhipu_images._responses import DOCUMENTED_CODES
+
+    assert {code for code in DOCUMENTED_CODES if code.isdigit()} <= set(EXPLANATIONS)
+
+
+def test_an_error_says_what_the_code_means_in_english_and_keeps_the_platform_s_words(
+    driver: Driver, api: respx.Route
+) -> None:
+    api.mock(return_value=_response(429, error_body("1113", "余额不足或无可用资源包,请充值。")))
+    with pytest.raises(InsufficientBalanceError) as info:
+        driver.generate("a cat")
+    assert str(info.value).startswith("the account has no balance: top it up on the platform. The platform said: 余额")
+    assert info.value.message == "余额不足或无可用资源包,请充值。"

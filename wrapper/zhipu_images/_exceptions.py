@@ -41,6 +41,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from ._explanations import explanation
+
 if TYPE_CHECKING:
     from ._results import ContentFilter, ImagesResult
 
@@ -129,7 +131,10 @@ class APIError(ImagesError):
         self.retry_after = retry_after
         where = f"HTTP {status_code}" + (f", code {code}" if code else "")
         rid = f" (request id {request_id})" if request_id else ""
-        super().__init__(f"{message} [{where}]{rid}")
+        #: what the code means and what to do, in English (the platform's ``message`` is usually Chinese)
+        self.explanation = explanation(code)
+        said = f"{self.explanation}. The platform said: {message}" if self.explanation else message
+        super().__init__(f"{said} [{where}]{rid}")
 
 
 class AuthenticationError(APIError):
