@@ -64,7 +64,7 @@ def test_every_readme_python_block_runs_in_a_fresh_interpreter(number: int, tmp_
     """As a reader would paste it: with no key and no network (the fake examples), or with the environment
     the README describes pointing at a fake-server (the examples written for the real platform)."""
     text = PYTHON_BLOCKS[number]
-    if "def test_" in text:
+    if "def test_" in text:  # run as a service's test would be: pytest, with the package's plugin
         script = tmp_path / "test_readme.py"
         script.write_text(text)
         command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(script)]
