@@ -146,7 +146,7 @@ class _Batch:
         """Record, and note that the lines at ``supersedes`` are out of date once this one is in (the end of
         the run drops them). On a full disk, stop the batch and keep the record's URLs for the summary."""
         try:
-            offset = self.manifest.append(record)
+            line = self.manifest.append(record)
         except OSError as error:
             failure = DownloadError(f"cannot write {self.out / MANIFEST}: {error.strerror or error}")
             failure.scope = "disk"
@@ -155,7 +155,7 @@ class _Batch:
             return None
         for index in supersedes:
             self.superseded.add(index)
-        return offset
+        return line
 
     async def run_one(self, item: BatchItem) -> None:
         pending = self.previous.pending.get(item.key)
@@ -199,7 +199,7 @@ class _Batch:
                 files[index] = saved
             elif saved.scope == "disk":
                 return saved
-            elif getattr(saved, "status_code", None) in EXPIRED_STATUSES:
+            elif isinstance(saved, DownloadError) and saved.status_code in EXPIRED_STATUSES:
                 urls[index] = ""  # expired: generated anew
             else:
                 return saved  # the host may be down for now: keep the URL for the next run
@@ -283,7 +283,7 @@ async def run_batch(
     previous = previous_run(out)
     summary = Summary(total=total, manifest_problems=previous.skipped_lines)
     batch = _Batch(out, client, previous, summary, concurrency, rate_limit_wait, allow_unknown_model)
-    workers_count = 2 * concurrency  # the client caps generations at `concurrency`; the rest download
+    workers_count = 2 * concurrency  # generations are capped at `concurrency` (batch.slots); the rest download
     queue: asyncio.Queue[BatchItem | None] = asyncio.Queue(maxsize=workers_count)
     bar = tqdm(total=total, unit="item", desc="batch", disable=not progress, dynamic_ncols=True, file=sys.stderr)
 
