@@ -1,14 +1,16 @@
 """A minimal HTTP/1.1 keep-alive server that answers every POST with the same image response.
 
 Run in its own process so that the clients, not the server, are what is measured.
-``GET /big.png`` streams a 64 MiB body that starts like a PNG, for the download
-memory test. Prints the port it listens on, then serves until killed.
+``GET /big.png`` streams a 64 MiB PNG (a header, one chunk of zeros, the end
+chunk: whole as the client checks it), for the download memory test. Prints the
+port it listens on, then serves until killed.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import struct
 import sys
 
 BODY = json.dumps(
@@ -22,6 +24,12 @@ RESPONSE = (b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-lengt
 BIG_SIZE = 64 * 1024 * 1024
 BIG_HEAD = b"HTTP/1.1 200 OK\r\ncontent-type: image/png\r\ncontent-length: %d\r\n\r\n" % BIG_SIZE
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+PNG_HEAD = (
+    PNG_SIGNATURE + struct.pack(">I", 13) + b"IHDR" + struct.pack(">IIBBBBB", 4096, 4096, 8, 2, 0, 0, 0) + bytes(4)
+)
+PNG_END = b"\x00\x00\x00\x00IEND\xaeB`\x82"
+#: the one data chunk: its length, type, zeros and CRC fill the rest of BIG_SIZE
+IDAT_SIZE = BIG_SIZE - len(PNG_HEAD) - 12 - len(PNG_END)
 
 
 async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -35,14 +43,15 @@ async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> 
             if length:
                 await reader.readexactly(length)
             if head.startswith(b"GET /big.png"):
-                writer.write(BIG_HEAD + PNG_SIGNATURE)
+                writer.write(BIG_HEAD + PNG_HEAD + struct.pack(">I", IDAT_SIZE) + b"IDAT")
                 chunk = bytes(1024 * 1024)
-                sent = len(PNG_SIGNATURE)
-                while sent < BIG_SIZE:
-                    piece = chunk[: BIG_SIZE - sent]
+                sent = 0
+                while sent < IDAT_SIZE:
+                    piece = chunk[: IDAT_SIZE - sent]
                     writer.write(piece)
                     sent += len(piece)
                     await writer.drain()
+                writer.write(bytes(4) + PNG_END)
             else:
                 writer.write(RESPONSE)
             await writer.drain()
