@@ -8,6 +8,7 @@ import concurrent.futures
 import json
 import re
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -425,3 +426,20 @@ def test_a_client_exactly_at_the_concurrency_limit_is_never_refused(driver: str)
 
                 asyncio.run(main(f"cat {i}"))
     assert [request.status for request in platform.requests] == [200, 200, 200]
+
+
+def test_fake_server_stops_at_once_with_an_idle_client_connection_open() -> None:
+    """Ctrl-C must not wait for a client to hang up: a killed client never does."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "zhipu_images", "fake-server", "--port", "0"], stderr=subprocess.PIPE, text=True
+    )
+    try:
+        assert process.stderr is not None
+        host, port = process.stderr.readline().strip().removeprefix("fake platform on http://").split(":")
+        with socket.create_connection((host, int(port))) as idle:
+            idle.sendall(b"GET /nothing HTTP/1.1\r\nHost: fake\r\n\r\n")
+            assert idle.recv(1000).startswith(b"HTTP/1.1 404")
+            process.send_signal(signal.SIGINT)
+            assert process.wait(timeout=10) == 0  # while the connection is still open
+    finally:
+        process.kill()
