@@ -443,3 +443,26 @@ def test_fake_server_stops_at_once_with_an_idle_client_connection_open() -> None
             assert process.wait(timeout=10) == 0  # while the connection is still open
     finally:
         process.kill()
+
+
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM])
+def test_fake_server_stops_on_sigint_and_sigterm_even_started_in_the_background(stop: signal.Signals) -> None:
+    """A shell starts background jobs with SIGINT ignored; the server must still stop when told to."""
+
+    def like_a_background_job() -> None:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+    process = subprocess.Popen(
+        [sys.executable, "-m", "zhipu_images", "fake-server", "--port", "0"],
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=like_a_background_job,
+    )
+    try:
+        assert process.stderr is not None
+        assert process.stderr.readline().startswith("fake platform on http://")
+        process.send_signal(stop)
+        assert process.wait(timeout=10) == 0
+        assert "served 0 generation requests" in process.stderr.read()
+    finally:
+        process.kill()

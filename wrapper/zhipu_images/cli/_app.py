@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import signal
 import sys
 import tempfile
 import traceback
@@ -459,6 +460,10 @@ def fake_server(
     click.echo(f"  Zhipu base URL:             {server.url}/api/paas/v4", err=True)
     click.echo(f"  OpenAI-compatible base URL: {server.url}/v1", err=True)
     sys.stderr.flush()
+    # Stop on Ctrl-C and SIGTERM even when started in the background, where the shell hands SIGINT down
+    # ignored (and Python then never raises KeyboardInterrupt).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
         server.serve_forever()
     except KeyboardInterrupt:
