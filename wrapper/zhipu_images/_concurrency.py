@@ -19,7 +19,6 @@ like any unsent request).
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import threading
 
@@ -95,11 +94,15 @@ class AsyncLimiter:
     """The async client's cap: tasks wait on a condition (on the loop the client runs in)."""
 
     def __init__(self, cap: int) -> None:
+        import asyncio  # only the async client needs it, and it imports asyncio itself
+
         self.window = _Window(cap)
         self._condition = asyncio.Condition()
 
     async def acquire(self, timeout: float | None) -> int:  # noqa: ASYNC109 (the attempt's deadline, passed on)
         """Wait for a slot; the epoch the request is sent in (give it back to ``release``)."""
+        import asyncio
+
         async with self._condition:
             try:
                 async with asyncio.timeout(timeout):
