@@ -79,9 +79,9 @@ def main() -> int:
     sizes = (500, 2000, 5000) if args.quick else (1000, 10000, 100000)
     scaled = batch_scale.run(sizes)
     smallest, middle = scaled[sizes[0]][0], scaled[sizes[1]][0]
-    for size, (first, resumed) in scaled.items():
+    for count, (first, resumed) in scaled.items():
         target = ""
-        if size == sizes[-1]:
+        if count == sizes[-1]:
             flat = first.peak_mib <= 1.2 * middle.peak_mib
             steady = first.rate >= 0.8 * smallest.rate
             target = (
@@ -90,7 +90,7 @@ def main() -> int:
             )
         rows.append(
             (
-                f"batch --fake, {size} prompts, concurrency 20",
+                f"batch --fake, {count} prompts, concurrency 20",
                 f"{first.seconds:.1f} s, {first.rate:.0f} items/s",
                 f"peak RSS {first.peak_mib:.0f} MiB",
                 target,
@@ -99,10 +99,10 @@ def main() -> int:
         fast = resumed.seconds < 5 and resumed.peak_mib < 100
         rows.append(
             (
-                f"batch resume of {size} finished prompts",
+                f"batch resume of {count} finished prompts",
                 f"{resumed.seconds:.2f} s",
                 f"peak RSS {resumed.peak_mib:.0f} MiB",
-                f"< 5 s and < 100 MiB: {verdict(fast)}" if size == sizes[-1] else "",
+                f"< 5 s and < 100 MiB: {verdict(fast)}" if count == sizes[-1] else "",
             )
         )
 
