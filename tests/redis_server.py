@@ -7,21 +7,14 @@ Where redis-server is missing the tests that need it skip, saying how to get it
 from __future__ import annotations
 
 import shutil
-import socket
 import subprocess
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from tests.processes import free_port, wait_listening
+
 MISSING = "redis-server is not installed: `apt-get install redis-server` (CI's .ci/run installs it)"
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 @contextmanager
@@ -29,7 +22,7 @@ def running_redis(folder: Path) -> Iterator[str]:
     """``redis://127.0.0.1:PORT/0`` of a fresh server, stopped when the block ends."""
     executable = shutil.which("redis-server")
     assert executable is not None, MISSING
-    port = _free_port()
+    port = free_port()
     process = subprocess.Popen(
         [
             executable,
@@ -48,13 +41,7 @@ def running_redis(folder: Path) -> Iterator[str]:
         stderr=subprocess.DEVNULL,
     )
     try:
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            with socket.socket() as probe:
-                if probe.connect_ex(("127.0.0.1", port)) == 0:
-                    break
-            time.sleep(0.05)
-        else:
+        if not wait_listening(port, within=20):
             raise RuntimeError("redis-server did not start listening in 20 s")
         yield f"redis://127.0.0.1:{port}/0"
     finally:

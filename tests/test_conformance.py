@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import json
 import signal
-import socket
 import subprocess
 import sys
-import time
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,20 +14,13 @@ from pathlib import Path
 import pytest
 
 from tests.prism import prism_executable
-from tests.processes import child_env
+from tests.processes import child_env, free_port, wait_listening
 from zhipu_images.conformance import Endpoints, catalogue, differences, run_probes
 
 ROOT = Path(__file__).resolve().parent.parent
 CLI = [sys.executable, "-m", "zhipu_images"]
 KEY = "sk-conformance-key-31337"
 PROFILES = ROOT / "tests" / "profiles"
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 @pytest.fixture(scope="module")
@@ -126,20 +117,14 @@ def prism_mock() -> Iterator[str]:
     prism = prism_executable()
     if isinstance(prism, str):
         pytest.skip(prism)
-    port = _free_port()
+    port = free_port()
     process = subprocess.Popen(
         [str(prism), "mock", "-h", "127.0.0.1", "-p", str(port), str(ROOT / "openapi" / "zhipu.yaml")],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
     )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        with socket.socket() as probe:
-            if probe.connect_ex(("127.0.0.1", port)) == 0:
-                break
-        time.sleep(0.1)
-    else:
+    if not wait_listening(port, within=60):
         process.kill()
         pytest.fail("prism did not start listening within 60 s")
     try:
