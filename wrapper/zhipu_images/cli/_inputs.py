@@ -167,11 +167,6 @@ class ItemSource:
             request, params = outcome
             yield BatchItem(line=number, key=key, request=request, params=params)
 
-    def __iter__(self) -> Iterator[BatchItem]:
-        for item in self.items():
-            assert isinstance(item, BatchItem)
-            yield item
-
     def _lines_of_file(self, problems: list[tuple[int, str]]) -> Iterator[tuple[int, str]]:
         """(line number, text) of each line that holds an item; undecodable lines go to ``problems``."""
         with self.path.open("rb") as file:
