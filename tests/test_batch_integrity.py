@@ -420,3 +420,15 @@ def test_line_marks_hold_exactly_what_was_added(added: set[int], probe: int) -> 
     assert (probe in marks) == (probe in added)
     assert all(index in marks for index in added)
     assert bool(marks) == bool(added)
+
+
+def test_a_validation_warning_is_said_once_before_the_run_not_once_per_item(
+    tmp_path: Path, server: FakeServer, platform: FakePlatform
+) -> None:
+    prompts = write_prompts(tmp_path, 4)
+    finished = batch(server, prompts, tmp_path / "out", "--size", "512x512")  # valid for glm-image, not advised
+    assert finished.returncode == 0, finished.stderr
+    warned = [line for line in finished.stderr.splitlines() if "recommended" in line]
+    assert warned == ["warning: size 512x512 is valid for glm-image, but 1024-2048 px per side is recommended"]
+    assert "Warning:" not in finished.stderr  # no Python warning (file:line: SomethingWarning: ...) per item
+    assert platform.received == 4

@@ -23,6 +23,9 @@ Generation requests are capped by the client (``max_concurrency``); there are
 twice as many workers, so that downloads, which go to the image host, do not
 hold the account's generation slots.
 
+At the end, ``index.html`` beside the images shows every item in input order
+(``_contact_sheet``).
+
 First Ctrl-C (or SIGTERM): start nothing new, let in-flight items finish and be
 recorded. Second Ctrl-C: cancel them; their temporary files are removed, and
 what they were paid for is in the manifest already.
@@ -36,6 +39,7 @@ import random
 import signal
 import sys
 import time
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +48,7 @@ from attrs import define, field
 from .._async_client import AsyncImagesClient
 from .._exceptions import APIError, DownloadError, ImagesError, RateLimitError
 from .._results import GeneratedImage, ImagesResult
+from ._contact_sheet import SHEET, write_contact_sheet
 from ._inputs import BatchItem, ItemSource
 from ._manifest import MANIFEST, Appender, LineMarks, PreviousRun, drop_lines, previous_run, saved_files
 
@@ -71,6 +76,8 @@ class Summary:
     manifest_problems: list[tuple[int, str]] = field(factory=list)
     #: URLs of paid images that could be recorded nowhere (the disk was full)
     unrecorded_urls: list[str] = field(factory=list)
+    #: the contact sheet (``index.html``) written at the end, or why it could not be
+    contact_sheet: Path | str | None = None
 
     @property
     def ok(self) -> bool:
@@ -331,7 +338,9 @@ async def run_batch(
         with contextlib.suppress(NotImplementedError, RuntimeError):  # not the main thread, or no signals here
             loop.add_signal_handler(sig, on_signal)
     try:
-        outcomes = await asyncio.gather(producer, *tasks, return_exceptions=True)
+        with warnings.catch_warnings():  # the check before the run said each once; not again per item
+            warnings.simplefilter("ignore")
+            outcomes = await asyncio.gather(producer, *tasks, return_exceptions=True)
     finally:
         for sig in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(NotImplementedError, RuntimeError):
@@ -346,4 +355,9 @@ async def run_batch(
     if summary.stopped_by is None or summary.stopped_by.scope != "disk":
         with contextlib.suppress(OSError):
             drop_lines(out, batch.superseded)  # one line per item for the next reader
+        if summary.done or summary.failed or not (out / SHEET).exists():  # a run that changed nothing keeps it
+            try:
+                summary.contact_sheet = write_contact_sheet(out, f"{source.path.name}: images in {out.name}")
+            except OSError as error:
+                summary.contact_sheet = f"cannot write {out / SHEET}: {error.strerror or error}"
     return summary

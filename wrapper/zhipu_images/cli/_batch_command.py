@@ -137,6 +137,10 @@ def batch(
             click.echo(f"{record['line']:>6}  {error['code'] or '-':<6}  {error['type']}: {error['message']}", err=True)
         if summary.failed > len(summary.failures):
             click.echo(f"... and {summary.failed - len(summary.failures)} more, in the manifest", err=True)
+    if isinstance(summary.contact_sheet, Path):
+        click.echo(f"contact sheet: {summary.contact_sheet}", err=True)
+    elif summary.contact_sheet:
+        click.echo(f"warning: {summary.contact_sheet}", err=True)
     for url in summary.unrecorded_urls:
         click.echo(f"paid, not saved and not recorded (the disk is full): {safe_text(url)}", err=True)
     if summary.stopped_by is not None:

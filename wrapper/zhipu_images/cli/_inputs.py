@@ -13,7 +13,7 @@ from typing import Any
 from attrs import frozen
 
 from .._exceptions import RequestValidationError
-from .._validation import ImageRequest, UnspecifiedModelWarning, validate_request
+from .._validation import ImageRequest, validate_request
 
 #: per-item keys a JSON Lines object may carry, besides ``prompt``
 EXAMPLE_LINE = '{"prompt": "a cat", "size": "1024x1024"}'
@@ -79,6 +79,10 @@ class _Seen:
         return present
 
 
+#: Distinct validation warnings kept for stderr (one per model and size, say); the rest are dropped.
+SHOWN_WARNINGS = 20
+
+
 class ItemSource:
     """The items of an input file, read as a stream.
 
@@ -102,11 +106,11 @@ class ItemSource:
         """The number of items, or ``InvalidInput`` listing every bad line by number
         (``problem_of`` adds the caller's own check of each valid request, e.g. that an endpoint serves its model)."""
         problems: list[tuple[int, str]] = []
-        # Validation warnings (a size outside the recommended range) are off: a batch reports errors by
-        # line. Once for the whole pass: entering catch_warnings per line cost more than validating it.
+        # Validation warnings (a size outside the recommended range, a model known from the spec only) are
+        # noted once each, for one line on stderr rather than one per item. Once for the whole pass:
+        # entering catch_warnings per line cost more than validating it.
         with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            warnings.simplefilter("always", UnspecifiedModelWarning)
+            warnings.simplefilter("always")
             warnings.showwarning = self._note  # restored by catch_warnings
             maybe_repeated = self._check_lines(problems, problem_of)
         if problems:
@@ -115,7 +119,7 @@ class ItemSource:
         return len(self._lines)
 
     def _note(self, message: Warning | str, *args: object, **kwargs: object) -> None:
-        if str(message) not in self.warnings:
+        if str(message) not in self.warnings and len(self.warnings) < SHOWN_WARNINGS:
             self.warnings.append(str(message))
 
     def _check_lines(
