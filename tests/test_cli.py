@@ -15,6 +15,7 @@ import httpx
 import pytest
 from click.testing import CliRunner, Result
 
+from zhipu_images._explanations import content_filter_note
 from zhipu_images.cli import app
 from zhipu_images.cli._folder_lock import LOCK_FILE
 from zhipu_images.fake import FakePlatform, FakeServer, png_size, running_fake_server
@@ -82,9 +83,59 @@ def test_generate_invalid_request_is_one_line_exit_2_and_nothing_sent(
     assert result.exit_code == 2
     assert "Traceback" not in result.output
     (line,) = result.stderr.strip().splitlines()
-    assert line.startswith("error: size:")
+    assert line.startswith("error: --size:")  # the option the user typed, not the library's argument
     assert "nearest valid size: 992x992" in line
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize(
+    ("flags", "start", "python_words"),
+    [
+        (["-s", "big"], "error: --size: cannot read size 'big'", "tuple"),
+        (["--user-id", "ab"], "error: --user-id: 2 characters", "user_id"),
+        (
+            ["--no-watermark", "-m", "dall-e-3"],
+            "error: --watermark/--no-watermark: dall-e-3 does not take --watermark/--no-watermark",
+            "watermark_enabled",
+        ),
+        (["-n", "0"], "error: -n: 0 is outside 1-10", "n:"),
+    ],
+)
+def test_refusals_use_the_command_s_words_not_python_s(
+    tmp_path: Path, clean_env: pytest.MonkeyPatch, flags: list[str], start: str, python_words: str
+) -> None:
+    result = run("generate", "a cat", "--fake", *flags, "-o", str(tmp_path / "out"))
+    assert result.exit_code == 2
+    assert result.stderr.startswith(start)
+    assert python_words not in result.stderr.split(":", 2)[2]
+
+
+def test_a_content_filter_note_is_shown_only_when_it_means_something() -> None:
+    assert content_filter_note("assistant", 3) is None  # the slightest level: nothing to act on
+    assert content_filter_note("user", None) is None
+    note = content_filter_note("user", 1)
+    assert note is not None
+    assert note.startswith("the platform's content filter flagged the prompt at level 1 (0 is the most severe")
+    assert "the generated image" in str(content_filter_note("assistant", 0))
+    assert "role 'moderator'" in str(content_filter_note("moderator", 2))
+
+
+def test_generate_prints_no_content_filter_line_for_an_ordinary_image(
+    tmp_path: Path, clean_env: pytest.MonkeyPatch
+) -> None:
+    result = run("generate", "a cat", "--fake", "-o", str(tmp_path))  # the fake notes level 3 on every image
+    assert result.exit_code == 0
+    assert result.stderr == ""
+    assert "level" not in result.output
+
+
+def test_the_tier_option_is_written_as_the_platform_writes_tiers_and_taken_in_any_case(
+    tmp_path: Path, clean_env: pytest.MonkeyPatch
+) -> None:
+    assert "--tier [V0|V1|V2|V3]" in run("batch", "--help").stdout
+    prompts = tmp_path / "p.txt"
+    prompts.write_text("a cat\n")
+    assert run("batch", str(prompts), "--fake", "--tier", "v1", "-o", str(tmp_path / "out")).exit_code == 0
 
 
 def test_generate_platform_error_exit_1_with_code(tmp_path: Path, clean_env: pytest.MonkeyPatch) -> None:
@@ -139,7 +190,7 @@ def test_watermark_flag_reaches_the_platform_and_is_refused_where_unsupported(
     assert server.platform.requests[-1].json["watermark_enabled"] is False
     refused = run("generate", "a cat", "-m", "dall-e-2", "--no-watermark", "--fake", "-o", str(tmp_path / "out"))
     assert refused.exit_code == 2
-    assert "watermark_enabled" in refused.stderr
+    assert "dall-e-2 does not take --watermark/--no-watermark" in refused.stderr
 
 
 def test_a_model_without_an_endpoint_is_exit_2_naming_the_option_and_nothing_is_sent(

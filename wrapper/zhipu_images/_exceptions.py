@@ -99,6 +99,8 @@ class RequestValidationError(ImagesError, ValueError):
         self.rule = rule
         self.value = value
         self.suggestion = suggestion
+        #: the message without the field and the rule, for callers that name the field their own way (the CLI)
+        self.detail = message
         text = f"{field}: {message} [rule: {rule}]"
         if suggestion:
             text += f". {suggestion}"

@@ -51,3 +51,20 @@ EXPLANATIONS: dict[str, str] = {
 
 def explanation(code: str | None) -> str | None:
     return EXPLANATIONS.get(code) if code is not None else None
+
+
+#: What a content-filter note's ``role`` says was checked (seed 001, the newer page: assistant, user, history).
+_CHECKED = {"assistant": "the generated image", "user": "the prompt", "history": "the earlier context"}
+#: The slightest level (seed 001: 0 is the most severe, 3 slight): nothing to act on, so no note is shown.
+SLIGHTEST_LEVEL = 3
+
+
+def content_filter_note(role: str | None, level: int | None) -> str | None:
+    """English for one content-filter note of a successful answer; None where it means nothing to act on."""
+    if level is None or level >= SLIGHTEST_LEVEL:
+        return None
+    checked = _CHECKED.get(role or "", f"role {role!r}")
+    return (
+        f"the platform's content filter flagged {checked} at level {level} (0 is the most severe, 3 slight); "
+        "the image was still returned"
+    )

@@ -14,7 +14,9 @@ from ._rules import ModelRules
 # int() of thousands of digits is slow.
 _SIZE = re.compile(r"\s*([0-9]{1,6})\s*[xX×]\s*([0-9]{1,6})\s*")
 _LARGEST = 999_999  # the largest side the string form can write
-FORMAT_HINT = "write it as 'WIDTHxHEIGHT', e.g. '1024x1024', or pass a (width, height) tuple"
+#: How else Python code may give a size (the command line drops this part of the hint).
+PYTHON_SIZE_HINT = "or pass a (width, height) tuple"
+FORMAT_HINT = f"write it as 'WIDTHxHEIGHT', e.g. '1024x1024', {PYTHON_SIZE_HINT}"
 
 
 def parse_size(value: object) -> tuple[int, int]:

@@ -23,10 +23,12 @@ import click
 from .._async_client import AsyncImagesClient
 from .._client import ImagesClient
 from .._exceptions import APIError, ConfigurationError, ImagesError, RequestValidationError
+from .._explanations import content_filter_note
 from .._limits import TIERS
 from .._redact import safe_text
 from .._results import GeneratedImage
 from .._rules import MODELS
+from .._sizes import PYTHON_SIZE_HINT
 from .._validation import ImageRequest, validate_request
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -43,7 +45,7 @@ def _fail(message: str, code: int, verbose: bool = False) -> NoReturn:
 
 def _describe(error: BaseException) -> str:
     code = f" (code {error.code})" if isinstance(error, APIError) and error.code else ""
-    return f"{type(error).__name__}{code}: {error}"
+    return f"{type(error).__name__}{code}: {_in_cli_words(str(error))}"
 
 
 def _request_options(function: F) -> F:
@@ -147,13 +149,41 @@ def _api_key(path: Path | None) -> str | None:
 
 
 #: The library's argument names in messages -> the options a command-line user types.
-_CLI_WORDS = {"openai_base_url:": "--openai-base-url:", "base_url:": "--base-url:", "api_key=...": "--api-key-file"}
+_CLI_WORDS = {
+    "openai_base_url:": "--openai-base-url:",
+    "base_url:": "--base-url:",
+    "api_key=...": "--api-key-file",
+    "(api_key=, ": "(--api-key-file, ",
+    "lower max_concurrency (--concurrency)": "lower --concurrency",
+    f", {PYTHON_SIZE_HINT}": "",
+}
+#: A request field -> the option of ``generate`` that sets it.
+_OPTION_OF_FIELD = {
+    "model": "--model",
+    "size": "--size",
+    "quality": "--quality",
+    "n": "-n",
+    "style": "--style",
+    "response_format": "--response-format",
+    "user_id": "--user-id",
+    "watermark_enabled": "--watermark/--no-watermark",
+}
 
 
 def _in_cli_words(message: str) -> str:
     for library, cli in _CLI_WORDS.items():
         message = message.replace(library, cli)
     return message
+
+
+def _option_message(error: RequestValidationError) -> str:
+    """A refused request in the command's words: the option, not the library's argument."""
+    option = _OPTION_OF_FIELD.get(error.field, error.field)
+    detail = error.detail.replace(f"take {error.field}", f"take {option}")  # "dall-e-3 does not take --style"
+    text = f"{option}: {detail} [rule: {error.rule}]"
+    if error.suggestion:
+        text += f". {error.suggestion}"
+    return _in_cli_words(text)
 
 
 def _client_options(options: dict[str, Any]) -> dict[str, Any]:
@@ -180,7 +210,7 @@ def _validated(prompt: str, params: dict[str, Any], verbose: bool) -> ImageReque
             click.echo(f"warning: {warning.message}", err=True)
         return request
     except RequestValidationError as error:
-        _fail(str(error), 2, verbose)
+        _fail(_option_message(error), 2, verbose)
 
 
 def _request_params(options: dict[str, Any]) -> dict[str, Any]:
@@ -248,8 +278,9 @@ def _generate(prompt: str, out: Path, as_json: bool, options: dict[str, Any]) ->
         for outcome in saved:
             if isinstance(outcome, Path):
                 click.echo(str(outcome))
-        for role, level in result.content_filter:
-            click.echo(f"content filter: role={role} level={level}", err=True)
+        for role, level in result.content_filter:  # every note is in --json; here, those that mean something
+            if note := content_filter_note(role, level):
+                click.echo(f"note: {note}", err=True)
         for image, outcome in unsaved:
             where = ""
             if image.url:

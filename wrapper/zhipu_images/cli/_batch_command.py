@@ -25,7 +25,7 @@ from .._exceptions import (
 )
 from .._limits import TIERS
 from .._redact import safe_text
-from ._app import _async_client, _connection_options, _endpoint_problem, _fail, _writable_folder, app
+from ._app import _async_client, _connection_options, _endpoint_problem, _fail, _in_cli_words, _writable_folder, app
 
 #: Manifest problems printed one by one; the rest are counted.
 SHOWN_MANIFEST_PROBLEMS = 20
@@ -47,7 +47,12 @@ EXIT_INTERRUPTED = 130
 @click.option(
     "--concurrency", "-c", type=click.IntRange(1, 100), help="Requests in flight at once.  [default: 5, as --tier V0]"
 )
-@click.option("--tier", type=click.Choice(list(TIERS), case_sensitive=False), help="Concurrency of an account tier.")
+@click.option(
+    "--tier",
+    type=click.Choice(list(TIERS), case_sensitive=False),
+    metavar="[" + "|".join(TIERS) + "]",  # as the platform and the README write them (any case is taken)
+    help="Concurrency of an account tier.",
+)
 @click.option(
     "--rate-limit-wait",
     type=click.FloatRange(0, 86400),
@@ -97,7 +102,7 @@ def batch(
             click.echo(f"warning: {warning}", err=True)
     except InvalidInput as invalid:
         for line, message in invalid.problems:
-            click.echo(f"{file}:{line}: {message}", err=True)
+            click.echo(f"{file}:{line}: {_in_cli_words(message)}", err=True)
         _fail(f"{len(invalid.problems)} line(s) in {file} cannot be sent; nothing was sent", 2)
     _writable_folder(out)
     show = sys.stderr.isatty() if progress is None else progress
