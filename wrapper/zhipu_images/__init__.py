@@ -7,7 +7,6 @@ succeed, and keeps the images whose URLs expire.
 
 from typing import TYPE_CHECKING, Any
 
-from ._client import ImagesClient
 from ._exceptions import (
     AccountError,
     APIConnectionError,
@@ -36,15 +35,23 @@ from ._validation import ImageRequest, SizeOutsideRecommendedRangeWarning, Unspe
 
 if TYPE_CHECKING:
     from ._async_client import AsyncImagesClient
+    from ._client import ImagesClient
 
 __version__ = "0.1.0"
 
 
 def __getattr__(name: str) -> Any:
-    # AsyncImagesClient is loaded on first use: it imports asyncio, which sync-only services never need.
+    # The clients are loaded on first use. ImagesClient brings httpx, which validation, the errors and the
+    # CLI's --help, check and models never need; AsyncImagesClient also brings asyncio.
+    if name == "ImagesClient":
+        from ._client import ImagesClient
+
+        globals()[name] = ImagesClient  # once: later lookups find it without this function
+        return ImagesClient
     if name == "AsyncImagesClient":
         from ._async_client import AsyncImagesClient
 
+        globals()[name] = AsyncImagesClient
         return AsyncImagesClient
     raise AttributeError(f"module 'zhipu_images' has no attribute {name!r}")
 

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import enum
 import math
-
-import httpx
+from typing import TYPE_CHECKING
 
 from ._exceptions import ConfigurationError
 from ._redact import safe_text
+
+if TYPE_CHECKING:  # imported where a timeout is checked: validation and the CLI's --help need no httpx
+    import httpx
 
 #: Connecting should be quick even when generating is not: a dead host fails fast.
 CONNECT_TIMEOUT = 10.0
@@ -53,6 +55,8 @@ def _seconds(value: object) -> float | None:
 
 def checked_timeout(value: object) -> httpx.Timeout:
     """Seconds, ``None`` for no limit, or an ``httpx.Timeout`` whose phases are each seconds or None."""
+    import httpx
+
     if isinstance(value, httpx.Timeout):
         phases = {"connect": value.connect, "read": value.read, "write": value.write, "pool": value.pool}
         for phase, seconds in phases.items():

@@ -15,13 +15,11 @@ import traceback
 import warnings
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import attrs
 import click
 
-from .._async_client import AsyncImagesClient
-from .._client import ImagesClient
 from .._exceptions import APIError, ConfigurationError, ImagesError, RequestValidationError
 from .._explanations import content_filter_note
 from .._limits import TIERS
@@ -30,6 +28,10 @@ from .._results import GeneratedImage
 from .._rules import MODELS
 from .._sizes import PYTHON_SIZE_HINT
 from .._validation import ImageRequest, validate_request
+
+if TYPE_CHECKING:  # the clients import httpx: loaded by the commands that send, not by --help, check or models
+    from .._async_client import AsyncImagesClient
+    from .._client import ImagesClient
 
 F = TypeVar("F", bound=Callable[..., Any])
 FAKE_ENV = "ZHIPU_IMAGES_FAKE"
@@ -340,6 +342,8 @@ def _sync_client(options: dict[str, Any]) -> ImagesClient:
     try:
         # With a shared budget, one generate call takes its part of the account's limit (the V0 tier's 5).
         cap = TIERS["V0"] if options["shared_budget"] else None
+        from .._client import ImagesClient
+
         return ImagesClient(**_client_options(options), max_concurrency=cap)
     except ImagesError as error:
         _fail(_in_cli_words(str(error)), 2, options["verbose"])
@@ -351,6 +355,8 @@ def _async_client(options: dict[str, Any], concurrency: int) -> AsyncImagesClien
 
         return fake_async_client(FakePlatform(latency=options["fake_latency"]), max_concurrency=concurrency)
     try:
+        from .._async_client import AsyncImagesClient
+
         return AsyncImagesClient(**_client_options(options), max_concurrency=concurrency)
     except ImagesError as error:
         _fail(_in_cli_words(str(error)), 2, options["verbose"])
@@ -487,15 +493,16 @@ def fake_server(
         server = FakeServer(host, port, platform, verbose=verbose)
     except OSError as error:
         _fail(f"cannot listen on {host}:{port}: {error.strerror}", 2)
-    click.echo(f"fake platform on {server.url}", err=True)
-    click.echo(f"  Zhipu base URL:             {server.url}/api/paas/v4", err=True)
-    click.echo(f"  OpenAI-compatible base URL: {server.url}/v1", err=True)
-    sys.stderr.flush()
     # Stop on Ctrl-C and SIGTERM even when started in the background, where the shell hands SIGINT down
-    # ignored (and Python then never raises KeyboardInterrupt).
+    # ignored (and Python then never raises KeyboardInterrupt). Before the announcement: whoever reads it
+    # may signal at once.
     signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
+        click.echo(f"fake platform on {server.url}", err=True)
+        click.echo(f"  Zhipu base URL:             {server.url}/api/paas/v4", err=True)
+        click.echo(f"  OpenAI-compatible base URL: {server.url}/v1", err=True)
+        sys.stderr.flush()
         server.serve_forever()
     except KeyboardInterrupt:
         pass

@@ -7,7 +7,6 @@ nothing sent; 130 interrupted (Ctrl-C or SIGTERM).
 
 from __future__ import annotations
 
-import asyncio
 import sys
 from pathlib import Path
 from typing import Any
@@ -82,6 +81,8 @@ def batch(
     **options: Any,
 ) -> None:
     """Generate an image set from FILE (a prompt per line, or JSON Lines), resumably, into --out."""
+    import asyncio  # here, not at the top: --help and the other commands need no event loop
+
     from ._batch import run_batch
     from ._folder_lock import FolderBusy, FolderLock
     from ._inputs import InvalidInput, ItemSource, json_lines_by_suffix
