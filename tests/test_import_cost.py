@@ -1,0 +1,50 @@
+"""What a fresh interpreter loads: the CLI's quick commands and the package itself load no HTTP stack.
+
+Counted in modules, not timed: ``zhipu-images --help`` used to import httpx (and with it, where click, rich
+and pygments are installed, httpx's own CLI), which is most of its start-up. ``make bench`` times it.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from tests.processes import child_env
+
+HEAVY = ("httpx", "httpcore", "asyncio", "zhipu_images_api", "openai_images_api", "tqdm", "redis")
+
+PROBE = """
+import json, sys
+sys.argv = ["zhipu-images", *json.loads(sys.argv[1])]
+from zhipu_images.cli import main
+try:
+    main()
+except SystemExit:
+    pass
+print(json.dumps(sorted(name for name in sys.modules if name.split(".")[0] in {heavy})))
+"""
+
+
+@pytest.mark.parametrize("arguments", [["--help"], ["check", "-p", "a cat", "-s", "1024x1024"], ["models"]])
+def test_the_quick_commands_load_no_http_stack(arguments: list[str]) -> None:
+    probe = PROBE.replace("{heavy}", repr(set(HEAVY)))
+    done = subprocess.run(
+        [sys.executable, "-c", probe, json.dumps(arguments)],
+        capture_output=True,
+        text=True,
+        env=child_env(),
+        check=True,
+    )
+    assert json.loads(done.stdout.splitlines()[-1]) == []
+
+
+def test_importing_the_package_loads_no_http_stack_until_a_client_is_asked_for() -> None:
+    probe = (
+        "import sys, zhipu_images; zhipu_images.validate_request('glm-image', 'a cat'); "
+        "before = 'httpx' in sys.modules; zhipu_images.ImagesClient; print(before, 'httpx' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=child_env(), check=True)
+    assert done.stdout.split() == ["False", "True"]
