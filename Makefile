@@ -56,8 +56,18 @@ $(BENCH_STAMP): bench/requirements.txt pyproject.toml
 	$(BENCH_VENV)/bin/python -m pip install --quiet --disable-pip-version-check --no-build-isolation -e .
 	touch $(BENCH_STAMP)
 
-bench: $(BENCH_STAMP)
-	$(BENCH_VENV)/bin/python -m bench
+# The library as a service installs it: only its runtime dependencies (and the redis extra), pinned as in
+# development. make bench measures the library here, and the comparison SDKs in $(BENCH_VENV).
+LIB_VENV  := .venv-lib
+LIB_STAMP := $(LIB_VENV)/.installed-stamp
+
+$(LIB_STAMP): pyproject.toml requirements-dev.txt
+	$(PYTHON) -m venv $(LIB_VENV)
+	$(LIB_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -c requirements-dev.txt -e '.[redis]'
+	touch $(LIB_STAMP)
+
+bench: $(BENCH_STAMP) $(LIB_STAMP)
+	ZHIPU_IMAGES_BENCH_LIB_PYTHON=$(LIB_VENV)/bin/python $(BENCH_VENV)/bin/python -m bench
 
 clean:
-	rm -rf $(VENV) $(BENCH_VENV) .mypy_cache .ruff_cache .hypothesis build dist
+	rm -rf $(VENV) $(BENCH_VENV) $(LIB_VENV) .mypy_cache .ruff_cache .hypothesis build dist

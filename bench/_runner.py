@@ -97,8 +97,9 @@ def canned_server() -> Iterator[str]:
 
 
 def start_fake_server(*options: str) -> tuple[subprocess.Popen[str], str]:
-    """Launch `zhipu-images fake-server` on a free port; return the process and its URL once it listens."""
-    cli = Path(sys.executable).with_name("zhipu-images")
-    process = subprocess.Popen([str(cli), "fake-server", "--port", "0", *options], stderr=subprocess.PIPE, text=True)
+    """Launch the library venv's `zhipu-images fake-server` on a free port; the process and its URL once it listens."""
+    from bench._venvs import lib_cli
+
+    process = subprocess.Popen([lib_cli(), "fake-server", "--port", "0", *options], stderr=subprocess.PIPE, text=True)
     assert process.stderr is not None
     return process, process.stderr.readline().strip().removeprefix("fake platform on ")

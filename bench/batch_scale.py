@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 from attrs import frozen
+
+from bench._venvs import LIB_PYTHON
 
 #: small images keep the fake's drawing out of the measurement
 COMMAND = ["--fake", "-c", "20", "-m", "cogview-4", "-s", "512x512", "--no-progress"]
@@ -34,7 +35,7 @@ class Run:
 def _batch(prompts: Path, out: Path, items: int) -> Run:
     started = time.perf_counter()
     process = subprocess.Popen(
-        [sys.executable, "-m", "zhipu_images", "batch", str(prompts), "--out", str(out), *COMMAND],
+        [LIB_PYTHON, "-m", "zhipu_images", "batch", str(prompts), "--out", str(out), *COMMAND],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )

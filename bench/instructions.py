@@ -13,8 +13,9 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 from concurrent.futures import ThreadPoolExecutor
+
+from bench._venvs import LIB_PYTHON, PEER_PYTHON
 
 PROBE = """
 import asyncio, sys
@@ -70,19 +71,24 @@ for _ in range(n):
 """
 
 CONTENDERS = {
-    "sync": ["raw httpx", "generated client", "zhipu_images", "openai", "zai-sdk"],
-    "async": ["raw httpx async", "zhipu_images async", "openai async"],
+    "sync": ["raw httpx", "generated client", "zhipu_images", "raw httpx (SDK venv)", "openai", "zai-sdk"],
+    "async": ["raw httpx async", "zhipu_images async", "raw httpx async (SDK venv)", "openai async"],
 }
+
+
+def _python(name: str) -> str:
+    """The library and its baseline count in the library's venv; the SDKs and theirs in the SDKs' venv."""
+    return PEER_PYTHON if name.startswith(("openai", "zai")) or name.endswith("(SDK venv)") else LIB_PYTHON
 
 
 def available() -> bool:
     return shutil.which("valgrind") is not None
 
 
-def _count(mode: str, url: str, requests: int) -> int:
-    command = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable, "-c", PROBE]
+def _count(name: str, url: str, requests: int) -> int:
+    command = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", _python(name), "-c", PROBE]
     out = subprocess.run(
-        [*command, mode, url, str(requests)],
+        [*command, name.removesuffix(" (SDK venv)"), url, str(requests)],
         capture_output=True,
         text=True,
         check=True,

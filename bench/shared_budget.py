@@ -19,6 +19,7 @@ from pathlib import Path
 from attrs import frozen
 
 from bench._runner import ROOT, start_fake_server
+from bench._venvs import lib_cli
 
 sys.path.insert(0, str(ROOT))
 from tests.redis_server import running_redis
@@ -44,7 +45,7 @@ def _run(folder: Path, prompts: int, latency: float, budget: str | None, kill_on
     folder.mkdir()
     server, url = start_fake_server("--api-key", KEY, "--concurrency-limit", "5", "--latency", str(latency))
     env = {**os.environ, "ZHIPUAI_API_KEY": KEY}
-    cli = Path(sys.executable).with_name("zhipu-images")
+    cli = lib_cli()
     processes = []
     started = time.perf_counter()
     for index in range(3):

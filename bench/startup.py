@@ -5,39 +5,69 @@ from __future__ import annotations
 import random
 import statistics
 import subprocess
-import sys
 import time
 
 from bench._runner import per_call_us, start_fake_server
+from bench._venvs import LIB_PYTHON, PEER_PYTHON, lib_cli
 
 IMPORT_PROBE = "import time; t = time.perf_counter(); {code}; print(time.perf_counter() - t)"
-#: what each row imports; "first request ready" also loads what the first generate() loads
+#: row -> (interpreter, what it imports); "first request ready" also loads what the first generate() loads.
+#: Each row's ratio is to httpx imported by the same interpreter in the same round.
 IMPORTS = {
-    "httpx": "import httpx",
-    "zhipu_images": "import zhipu_images",
-    "zhipu_images, first request ready": "import zhipu_images, zhipu_images._wire",
-    "openai": "import openai",
-    "zai": "import zai",
+    "httpx": (LIB_PYTHON, "import httpx"),
+    "zhipu_images": (LIB_PYTHON, "import zhipu_images"),
+    "zhipu_images, first request ready": (LIB_PYTHON, "import zhipu_images, zhipu_images._client, zhipu_images._wire"),
+    "httpx (SDK venv)": (PEER_PYTHON, "import httpx"),
+    "openai": (PEER_PYTHON, "import openai"),
+    "zai": (PEER_PYTHON, "import zai"),
 }
 
 
+def _baseline(row: str) -> str:
+    return "httpx" if IMPORTS[row][0] == LIB_PYTHON else "httpx (SDK venv)"
+
+
 def import_times(runs: int) -> dict[str, tuple[float, float, tuple[float, float]]]:
-    """name -> (median ms, median ratio to httpx imported in the same round, IQR of that ratio).
+    """name -> (median ms, median ratio to httpx imported in the same round and venv, IQR of that ratio).
 
     Each round imports every row once in a fresh interpreter, in random order.
     """
     samples: dict[str, list[float]] = {name: [] for name in IMPORTS}
     for _ in range(runs):
         for name in random.sample(list(IMPORTS), len(IMPORTS)):
-            probe = IMPORT_PROBE.format(code=IMPORTS[name])
-            out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+            python, code = IMPORTS[name]
+            out = subprocess.run(
+                [python, "-c", IMPORT_PROBE.format(code=code)], capture_output=True, text=True, check=True
+            )
             samples[name].append(float(out.stdout) * 1000)
-    results = {}
-    for name, values in samples.items():
-        ratios = [v / b for v, b in zip(values, samples["httpx"], strict=True)]
-        low, middle, high = statistics.quantiles(ratios, n=4) if runs > 1 else (ratios[0],) * 3
-        results[name] = (statistics.median(values), middle, (low, high))
-    return results
+    return {name: _paired(values, samples[_baseline(name)]) for name, values in samples.items()}
+
+
+def _paired(values: list[float], base: list[float]) -> tuple[float, float, tuple[float, float]]:
+    ratios = [v / b for v, b in zip(values, base, strict=True)]
+    low, middle, high = statistics.quantiles(ratios, n=4) if len(ratios) > 1 else (ratios[0],) * 3
+    return statistics.median(values), middle, (low, high)
+
+
+#: Whole processes, start to exit, in the library's venv: the baseline is an interpreter that imports httpx.
+COMMANDS = {
+    "python -c 'import httpx'": [LIB_PYTHON, "-c", "import httpx"],
+    "zhipu-images --help": [lib_cli(), "--help"],
+    "zhipu-images check": [lib_cli(), "check", "-p", "a cat", "-s", "1024x1024"],
+    "zhipu-images models": [lib_cli(), "models"],
+}
+
+
+def command_times(runs: int) -> dict[str, tuple[float, float, tuple[float, float]]]:
+    """name -> (median ms, median ratio to ``python -c 'import httpx'`` in the same round, IQR)."""
+    samples: dict[str, list[float]] = {name: [] for name in COMMANDS}
+    for _ in range(runs):
+        for name in random.sample(list(COMMANDS), len(COMMANDS)):
+            started = time.perf_counter()
+            subprocess.run(COMMANDS[name], capture_output=True, check=True)
+            samples[name].append((time.perf_counter() - started) * 1000)
+    base = samples["python -c 'import httpx'"]
+    return {name: _paired(values, base) for name, values in samples.items()}
 
 
 def fake_server_start_ms(runs: int) -> float:
@@ -87,7 +117,7 @@ def download_rss_growth_mb(url: str, runs: int, mode: str) -> tuple[int, float]:
     growths, size = [], 0
     for _ in range(runs):
         out = subprocess.run(
-            [sys.executable, "-c", DOWNLOAD_PROBE, f"{url}/big.png", mode], capture_output=True, text=True, check=True
+            [LIB_PYTHON, "-c", DOWNLOAD_PROBE, f"{url}/big.png", mode], capture_output=True, text=True, check=True
         )
         size_text, growth = out.stdout.split()
         size = int(size_text)

@@ -8,14 +8,17 @@ It reports on exit how many requests it served and the most it held at once.
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 import signal
+import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 
 from bench._runner import start_fake_server
+from bench._venvs import LIB_PYTHON, run_json
 from zhipu_images import AsyncImagesClient, ImagesClient
 
 
@@ -48,6 +51,12 @@ def _run_sync(base: str, prompts: int, cap: int) -> None:
 
 
 def run(prompts: int, latency: float, cap: int) -> dict[str, dict[str, float]]:
+    """mode -> seconds, ideal, ratio, max in flight, requests; measured in the library's venv."""
+    result: dict[str, dict[str, float]] = run_json(LIB_PYTHON, "bench.throughput", prompts, latency, cap)
+    return result
+
+
+def measure(prompts: int, latency: float, cap: int) -> dict[str, dict[str, float]]:
     ideal = prompts / cap * latency
     results = {}
     for mode in ("raw httpx (async)", "async", "sync"):
@@ -73,3 +82,7 @@ def run(prompts: int, latency: float, cap: int) -> dict[str, dict[str, float]]:
             "requests": float(served[1]),
         }
     return results
+
+
+if __name__ == "__main__":
+    print(json.dumps(measure(int(sys.argv[1]), float(sys.argv[2]), int(sys.argv[3]))))

@@ -30,7 +30,7 @@ from tests.hostile import HostileServer
 from tests.processes import child_env
 from zhipu_images.cli._folder_lock import LOCK_FILE
 from zhipu_images.cli._inputs import BatchItem, ItemSource, _Seen
-from zhipu_images.cli._manifest import MANIFEST, LineMarks
+from zhipu_images.cli._manifest import MANIFEST, Appender, LineMarks
 from zhipu_images.fake import FakePlatform, FakeServer, running_fake_server
 
 KEY = "sk-batch-integrity-77"
@@ -279,7 +279,7 @@ def test_a_full_disk_stops_the_batch_and_the_next_run_pays_for_nothing_twice(
     prompts.write_text("".join(f'{{"prompt": "picture {i}", "size": "2048x2048"}}\n' for i in range(60)))
     out = small_disk / "out"
     filler = small_disk / "filler"
-    filler.write_bytes(b"\0" * (7 * 1024 * 1024))  # leaves room for a dozen 2048x2048 images (60 KB each)
+    filler.write_bytes(b"\0" * (7 * 1024 * 1024))  # leaves ~1 MB: a few dozen images and their records
 
     first = batch(server, prompts, out, "-c", "2")
 
@@ -432,3 +432,27 @@ def test_a_validation_warning_is_said_once_before_the_run_not_once_per_item(
     assert warned == ["warning: size 512x512 is valid for glm-image, but 1024-2048 px per side is recommended"]
     assert "Warning:" not in finished.stderr  # no Python warning (file:line: SomethingWarning: ...) per item
     assert platform.received == 4
+
+
+def test_a_manifest_line_the_disk_cut_costs_only_that_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A short write (a full disk) leaves a cut line; the next record starts on a fresh line, and the line
+    indexes the appender returns stay those of the file (compaction drops lines by index)."""
+    real_write = os.write
+    short = iter([5, 0, 1, None])  # bytes the disk takes of each write; None: all of it
+
+    def disk(fd: int, data: bytes) -> int:
+        taken = next(short, None)
+        return real_write(fd, data if taken is None else data[:taken]) if taken != 0 else 0
+
+    appender = Appender(tmp_path / MANIFEST, 0)
+    assert appender.append({"key": "a", "line": 1, "status": "done"}) == 0
+    monkeypatch.setattr(os, "write", disk)
+    for _ in range(3):  # cut after 5 bytes; nothing taken; only the newline that ends the cut line
+        with pytest.raises(OSError, match="only part"):
+            appender.append({"key": "b", "line": 2, "status": "done"})
+    assert appender.append({"key": "c", "line": 3, "status": "done"}) == 2
+    monkeypatch.undo()
+    appender.close()
+    lines = (tmp_path / MANIFEST).read_bytes().split(b"\n")
+    assert [json.loads(lines[i])["key"] for i in (0, 2)] == ["a", "c"]
+    assert lines[1] == b'{"key'  # the cut line, alone

@@ -349,15 +349,16 @@ def _sync_client(options: dict[str, Any]) -> ImagesClient:
         _fail(_in_cli_words(str(error)), 2, options["verbose"])
 
 
-def _async_client(options: dict[str, Any], concurrency: int) -> AsyncImagesClient:
+def _async_client(options: dict[str, Any], concurrency: int, max_retries: int = 2) -> AsyncImagesClient:
     if options["fake"]:
         from ..fake import FakePlatform, fake_async_client
 
-        return fake_async_client(FakePlatform(latency=options["fake_latency"]), max_concurrency=concurrency)
+        platform = FakePlatform(latency=options["fake_latency"])
+        return fake_async_client(platform, max_concurrency=concurrency, max_retries=max_retries)
     try:
         from .._async_client import AsyncImagesClient
 
-        return AsyncImagesClient(**_client_options(options), max_concurrency=concurrency)
+        return AsyncImagesClient(**_client_options(options), max_concurrency=concurrency, max_retries=max_retries)
     except ImagesError as error:
         _fail(_in_cli_words(str(error)), 2, options["verbose"])
 
@@ -510,7 +511,7 @@ def fake_server(
         server.server_close()
         click.echo(
             f"served {platform.received} generation requests; at most {platform.max_in_flight} in flight at once; "
-            f"{platform.rate_limited} answered 1302 (over --concurrency-limit)",
+            f"{platform.rate_limited} answered 1302 (over --concurrency-limit); {platform.generated} generated (paid)",
             err=True,
         )
 

@@ -19,9 +19,10 @@ Money first:
 - rate limits (1302/1305) are waited out with backoff, up to
   ``rate_limit_wait`` seconds per item, rather than failing the item.
 
-Generation requests are capped by the client (``max_concurrency``); there are
-twice as many workers, so that downloads, which go to the image host, do not
-hold the account's generation slots.
+Generation requests are capped (``batch.slots`` and the client's
+``max_concurrency``); there are three times as many workers, so that downloads,
+which go to the image host, and waits to retry hold none of the account's
+generation slots.
 
 At the end, ``index.html`` beside the images shows every item in input order
 (``_contact_sheet``).
@@ -46,8 +47,10 @@ from typing import Any
 from attrs import define, field
 
 from .._async_client import AsyncImagesClient
+from .._client import merge
 from .._exceptions import APIError, DownloadError, ImagesError, RateLimitError
 from .._results import GeneratedImage, ImagesResult
+from .._retry import RetryPolicy
 from ._contact_sheet import SHEET, write_contact_sheet
 from ._inputs import BatchItem, ItemSource
 from ._manifest import MANIFEST, Appender, LineMarks, PreviousRun, drop_lines, previous_run, saved_files
@@ -58,6 +61,8 @@ SHOWN_FAILURES = 1000
 EXPIRED_STATUSES = frozenset({403, 404, 410})
 #: Module-level so tests can observe the waits without waiting.
 _sleep = asyncio.sleep
+#: The client's own retry policy, applied by the batch (whose client does not retry: see ``_generate``).
+RETRY = RetryPolicy()
 
 
 @define
@@ -213,31 +218,48 @@ class _Batch:
         return None
 
     async def _generate(self, item: BatchItem, count: int) -> tuple[ImagesResult | None, ImagesError | None]:
-        """Generate ``count`` images of ``item``, waiting out rate limits; the result, and the error if any.
+        """Generate ``count`` images of ``item``; what was paid for, and the error if it fell short.
 
-        Each attempt takes one of the batch's generation slots and checks, once it has one, that the
-        batch is not stopping: after an account error, items waiting for a slot send nothing.
+        The retries are here, not in the client (whose ``max_retries`` is 0): a wait to retry holds no
+        generation slot, so other items keep the account's slots busy meanwhile. Each attempt takes one of
+        the batch's slots and checks, once it has one, that the batch is not stopping: after an account
+        error, items waiting for a slot send nothing. An ``n > 1`` item keeps the images an attempt got and
+        asks only for the rest.
         """
         request = item.request
-        parameters = request.parameters() | {"n": count, "allow_unknown_model": self.allow_unknown_model}
+        paid: list[ImagesResult] = []
         waited, attempt = 0.0, 0
         while True:
+            wanted = count - sum(len(result.images) for result in paid)
+            parameters = request.parameters() | {"n": wanted, "allow_unknown_model": self.allow_unknown_model}
             async with self.slots:
                 if self.stopping.is_set():
-                    raise NotStarted
+                    if not paid:
+                        raise NotStarted
+                    return merge(paid, request), self.summary.stopped_by or ImagesError("stopped before every image")
                 try:
-                    return await self.client.generate(request.prompt, model=request.model, **parameters), None
-                except RateLimitError as limited:
-                    delay = limited.retry_after if limited.retry_after is not None else min(30.0, 2.0**attempt)
-                    delay *= random.uniform(0.8, 1.2)
-                    if waited + delay > self.rate_limit_wait:
-                        return limited.partial_result, limited
+                    paid.append(await self.client.generate(request.prompt, model=request.model, **parameters))
+                    return merge(paid, request), None
                 except ImagesError as error:
+                    if error.partial_result is not None:  # images that did succeed were paid for: keep them
+                        paid.append(error.partial_result)
                     if error.scope == "account":
                         self.stop(error)
-                    return error.partial_result, error  # images that did succeed were paid for: keep them
+                    delay = None if error.scope == "account" else self._retry_delay(error, attempt, waited)
+                    if delay is None:
+                        return (merge(paid, request) if paid else None), error
             await _sleep(delay)  # without a slot: others may use it meanwhile
             waited, attempt = waited + delay, attempt + 1
+
+    def _retry_delay(self, error: ImagesError, attempt: int, waited: float) -> float | None:
+        """Seconds before the next attempt, or None to give up: the client's policy (a few quick retries of
+        what may succeed), and for rate limits, longer waits after it, up to ``rate_limit_wait`` in all."""
+        quick = RETRY.delay(error, attempt, waited)
+        if quick is not None or not isinstance(error, RateLimitError):
+            return quick
+        delay = error.retry_after if error.retry_after is not None else min(30.0, 2.0**attempt)
+        delay *= random.uniform(0.8, 1.2)
+        return None if waited + delay > self.rate_limit_wait else delay
 
     async def _save(self, item: BatchItem, index: int, image: GeneratedImage) -> str | ImagesError:
         try:
@@ -290,7 +312,8 @@ async def run_batch(
     previous = previous_run(out)
     summary = Summary(total=total, manifest_problems=previous.skipped_lines)
     batch = _Batch(out, client, previous, summary, concurrency, rate_limit_wait, allow_unknown_model)
-    workers_count = 2 * concurrency  # generations are capped at `concurrency` (batch.slots); the rest download
+    # Generations are capped at `concurrency` (batch.slots); the other workers download or wait to retry.
+    workers_count = 3 * concurrency
     queue: asyncio.Queue[BatchItem | None] = asyncio.Queue(maxsize=workers_count)
     bar = tqdm(total=total, unit="item", desc="batch", disable=not progress, dynamic_ncols=True, file=sys.stderr)
 

@@ -96,7 +96,7 @@ def batch(
     if allow_unknown_model:
         defaults["allow_unknown_model"] = True
     source = ItemSource(file, defaults, json_lines)
-    client = _async_client(options, limit)
+    client = _async_client(options, limit, max_retries=0)  # the batch retries, without holding a slot (_batch)
     try:
         total = source.check(lambda request: _endpoint_problem(client, request))
         for warning in source.warnings:

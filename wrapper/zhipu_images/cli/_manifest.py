@@ -29,6 +29,7 @@ of records and never cuts more than the last line. The manifest is opened with
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
 import stat
@@ -280,29 +281,46 @@ def drop_lines(out: Path, superseded: LineMarks) -> None:
 
 
 class Appender:
-    """Appends records as whole lines; fsyncs at most ``SYNC_INTERVAL`` apart and on close."""
+    """Appends records as whole lines; fsyncs at most ``SYNC_INTERVAL`` apart and on close.
+
+    Each line is one ``os.write``, with no buffer in between: a write the disk refuses raises at once
+    and leaves nothing behind to fail again on close. If the disk took only part of a line, the next
+    line starts on a fresh one, so the cut line is the only one lost (the reader skips it).
+    """
 
     def __init__(self, path: Path, line_count: int) -> None:
         self._stack = contextlib.ExitStack()
         self._file = self._stack.enter_context(_open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND))
+        self._fd = self._file.fileno()
         self._synced = time.monotonic()
+        self._cut = False
         #: the index the next record's line gets (``line_count``: the lines already there)
         self.lines = line_count
 
     def append(self, record: dict[str, Any]) -> int:
         """Write one record and return its line index; an ``OSError`` (a full disk) propagates: stop the batch."""
-        self._file.write(json.dumps(record, ensure_ascii=False).encode() + b"\n")
-        self._file.flush()
+        prefix = b"\n" if self._cut else b""  # ends the line the disk cut, if one is open
+        data = prefix + json.dumps(record, ensure_ascii=False).encode() + b"\n"
+        written = os.write(self._fd, data)
+        if written < len(data):
+            if written > len(prefix):  # part of this record is in the file: a cut line of its own
+                self._cut = True
+                self.lines += 1  # a line of the file, which the indexes after it count
+            elif written == len(prefix):
+                self._cut = False
+            raise OSError(errno.ENOSPC, "the disk took only part of a manifest line")
+        self._cut = False
         index, self.lines = self.lines, self.lines + 1
         now = time.monotonic()
         if now - self._synced >= SYNC_INTERVAL:
-            os.fsync(self._file.fileno())
+            os.fsync(self._fd)
             self._synced = now
         return index
 
     def close(self) -> None:
         try:
-            self._file.flush()
-            os.fsync(self._file.fileno())
+            os.fsync(self._fd)
+        except OSError:
+            pass  # every line is written; unsynced, a power cut may lose the last second of them, no more
         finally:
             self._stack.close()

@@ -237,6 +237,8 @@ class FakePlatform:
         self.max_in_flight = 0
         #: generation requests received since creation or ``reset`` (``requests`` keeps only the last ones)
         self.received = 0
+        #: generation requests answered 200: what the platform would have billed
+        self.generated = 0
         #: of those, answered 1302 because the key had ``concurrency_limit`` requests in flight
         self.rate_limited = 0
 
@@ -294,6 +296,7 @@ class FakePlatform:
             self._records.clear()
             self.max_in_flight = 0
             self.received = 0
+            self.generated = 0
             self.rate_limited = 0
 
     # --- the behaviour ------------------------------------------------------------
@@ -313,6 +316,7 @@ class FakePlatform:
         reply = self._generate(provider, request, body)
         with self._lock:
             self.received += 1
+            self.generated += reply.status == 200
             self._records.append(
                 RecordedRequest(
                     method=request.method,
