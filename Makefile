@@ -23,11 +23,12 @@ typecheck: install
 	$(BIN)/mypy --strict wrapper/zhipu_images tests
 	$(BIN)/mypy generated/zhipu_images_api generated/openai_images_api
 
+# One worker per core (pytest-xdist): the suite waits on subprocesses and servers more than it computes.
 test: lint typecheck
-	HYPOTHESIS_PROFILE=ci $(BIN)/pytest
+	HYPOTHESIS_PROFILE=ci $(BIN)/pytest -n auto
 
 test-deep: install
-	HYPOTHESIS_PROFILE=deep $(BIN)/pytest
+	HYPOTHESIS_PROFILE=deep $(BIN)/pytest -n auto
 
 regen: install
 	$(BIN)/python openapi/regen.py
