@@ -13,7 +13,6 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 import threading
 from collections.abc import Iterator
 from html.parser import HTMLParser
@@ -22,12 +21,11 @@ from pathlib import Path
 import html5lib
 import pytest
 
-from tests.processes import child_env
+from tests import test_batch_integrity as integrity
 from zhipu_images.cli._contact_sheet import SHEET, write_contact_sheet
 from zhipu_images.cli._manifest import MANIFEST
-from zhipu_images.fake import FakePlatform, FakeServer, running_fake_server
+from zhipu_images.fake import FakePlatform, FakeServer
 
-KEY = "sk-contact-sheet-31"
 PROMPTS: list[dict[str, object]] = [
     {"prompt": "a red fox in the snow"},
     {"prompt": 'a <b>bold</b> "quoted" cat & dog <script>alert(1)</script>', "n": 2},
@@ -36,21 +34,12 @@ PROMPTS: list[dict[str, object]] = [
 ]
 
 
-@pytest.fixture
-def platform() -> FakePlatform:
-    return FakePlatform(api_key=KEY)
-
-
-@pytest.fixture
-def server(platform: FakePlatform) -> Iterator[FakeServer]:
-    with running_fake_server(platform) as running:
-        yield running
+#: The fake platform and server fixtures of the batch integrity tests (the key they accept, in the environment).
+platform, server = integrity.platform, integrity.server
 
 
 def run_batch(server: FakeServer, prompts: Path, out: Path, *extra: str) -> subprocess.CompletedProcess[str]:
-    command = [sys.executable, "-m", "zhipu_images", "batch", str(prompts), "--out", str(out), "--size", "512x512"]
-    command += ["--model", "cogview-4", "--base-url", f"{server.url}/api/paas/v4", *extra]
-    return subprocess.run(command, capture_output=True, text=True, env=child_env(ZHIPUAI_API_KEY=KEY), timeout=120)
+    return integrity.batch(server, prompts, out, "--size", "512x512", "--model", "cogview-4", *extra)
 
 
 def write_jsonl(folder: Path, items: list[dict[str, object]]) -> Path:
