@@ -16,7 +16,10 @@ from zhipu_images.fake import FakeImagesAPI, png_size, running_fake_server
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")
+#: The wheel's long description (its PyPI page), for people who pip install.
+PYPI_PAGE = (ROOT / "PYPI.md").read_text(encoding="utf-8")
 PYTHON_BLOCKS: list[str] = re.findall(r"```python\n(.*?)```", README, flags=re.DOTALL)
+PYPI_BLOCKS: list[str] = re.findall(r"```python\n(.*?)```", PYPI_PAGE, flags=re.DOTALL)
 
 
 def block(containing: str) -> str:
@@ -59,11 +62,14 @@ def test_readme_error_example_runs_as_written(
     assert len(fake.requests) == 4  # the invalid call sent nothing
 
 
-@pytest.mark.parametrize("number", range(len(PYTHON_BLOCKS)))
-def test_every_readme_python_block_runs_in_a_fresh_interpreter(number: int, tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "text",
+    [*PYTHON_BLOCKS, *PYPI_BLOCKS],
+    ids=[*(f"README-{i}" for i in range(len(PYTHON_BLOCKS))), *(f"PYPI-{i}" for i in range(len(PYPI_BLOCKS)))],
+)
+def test_every_readme_python_block_runs_in_a_fresh_interpreter(text: str, tmp_path: Path) -> None:
     """As a reader would paste it: with no key and no network (the fake examples), or with the environment
     the README describes pointing at a fake-server (the examples written for the real platform)."""
-    text = PYTHON_BLOCKS[number]
     if "def test_" in text:  # run as a service's test would be: pytest, with the package's plugin
         script = tmp_path / "test_readme.py"
         script.write_text(text)
@@ -116,3 +122,19 @@ def test_one_wheel_holds_the_library_and_both_generated_clients(tmp_path: Path) 
     assert "zhipu-images = zhipu_images.cli:main" in entry_points
     assert "zhipu_images = zhipu_images.fake.pytest_plugin" in entry_points
     assert not any(name.startswith(("tests/", "bench/", "openapi/")) for name in names)
+    metadata = zipfile.ZipFile(wheel).read(next(n for n in names if n.endswith("/METADATA"))).decode()
+    assert "pip install zhipu-images" in metadata  # the PyPI page is PYPI.md, for people who pip install
+    assert "make demo" not in metadata
+
+
+def test_the_pypi_page_speaks_to_people_who_pip_install() -> None:
+    """No repository commands (make, the checkout's venv) on the page a pip user reads; every command it
+    shows is the installed one."""
+    assert "make " not in PYPI_PAGE
+    assert ".venv" not in PYPI_PAGE
+    commands = [
+        line.split("#")[0].strip()
+        for shell in re.findall(r"```sh\n(.*?)```", PYPI_PAGE, flags=re.DOTALL)
+        for line in shell.splitlines()
+    ]
+    assert all(command.startswith(("pip install", "zhipu-images", "export")) for command in commands if command)
