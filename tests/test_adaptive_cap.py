@@ -86,3 +86,25 @@ def test_only_1302_moves_the_cap() -> None:
     for _ in range(10):
         _observe(window, window.epoch, overloaded)
     assert int(window.limit) == 4
+
+
+def test_a_waiter_cancelled_after_its_wake_up_passes_the_slot_on() -> None:
+    """Two tasks wait for one slot; the slot is freed and the first waiter cancelled before it runs: the
+    second still gets the slot (no wake-up is lost with the cancelled task)."""
+
+    async def main() -> bool:
+        limiter = AsyncLimiter(1)
+        held = await limiter.acquire(None)
+        first = asyncio.create_task(limiter.acquire(None))
+        second = asyncio.create_task(limiter.acquire(None))
+        await asyncio.sleep(0)  # both wait
+        await limiter.release(held, None)  # wakes one of them: the first
+        first.cancel()
+        await asyncio.sleep(0)
+        try:
+            await asyncio.wait_for(second, timeout=2)
+        except TimeoutError:
+            return False
+        return first.cancelled()
+
+    assert asyncio.run(main())

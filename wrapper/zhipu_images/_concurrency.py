@@ -116,7 +116,12 @@ class Limiter:
     def acquire(self, timeout: float | None) -> int:
         """Wait for a slot; the epoch the request is sent in (give it back to ``release``)."""
         with self._condition:
-            if not self._condition.wait_for(lambda: self.window.free, timeout):
+            try:
+                found = self._condition.wait_for(lambda: self.window.free, timeout)
+            except BaseException:  # interrupted: a wake-up this waiter took is passed on
+                self._condition.notify(self.window.slots_free())
+                raise
+            if not found:
                 self._condition.notify(self.window.slots_free())  # a wake-up this waiter took, passed on
                 raise _no_slot()
             self.window.in_flight += 1
@@ -149,6 +154,9 @@ class AsyncLimiter:
             except TimeoutError:
                 self._condition.notify(self.window.slots_free())  # a wake-up this waiter took, passed on
                 raise _no_slot() from None
+            except BaseException:  # cancelled: the same
+                self._condition.notify(self.window.slots_free())
+                raise
             self.window.in_flight += 1
             return self.window.epoch
 
