@@ -70,8 +70,9 @@ def write_contact_sheet(out: Path, title: str) -> Path:
     """Write ``out/index.html`` from ``out/manifest.jsonl`` and return its path; an ``OSError`` propagates."""
     target = out / SHEET
     temp = out / f".{SHEET}-{os.getpid()}.part"
+    temp.unlink(missing_ok=True)  # left by a killed run of the same pid; "x" below then never follows a link
     try:
-        with open(out / MANIFEST, "rb") as records, open(temp, "w", encoding="utf-8", newline="\n") as page:
+        with open(out / MANIFEST, "rb") as records, open(temp, "x", encoding="utf-8", newline="\n") as page:
             order = _line_order(records)
             counts = dict.fromkeys(_STATUSES, 0)
             for packed in order:
