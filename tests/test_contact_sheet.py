@@ -137,8 +137,10 @@ def test_a_run_that_changed_nothing_leaves_the_sheet_as_it_was(tmp_path: Path, s
     assert again.returncode == 0
     assert (out / SHEET).read_text() == "kept"
     (out / SHEET).unlink()
+    (out / f".{SHEET}-999999.part").write_text("<html>half a page")  # a killed run was writing the sheet
     assert run_batch(server, prompts, out).returncode == 0
     assert "line-3" in (out / SHEET).read_text()  # a missing sheet is written again
+    assert not list(out.glob(".*.part"))
 
 
 def _record(line: int, status: str, **fields: object) -> str:

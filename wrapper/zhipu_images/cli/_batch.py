@@ -51,7 +51,7 @@ from .._client import merge
 from .._exceptions import APIError, DownloadError, ImagesError, RateLimitError
 from .._results import GeneratedImage, ImagesResult
 from .._retry import RetryPolicy
-from ._contact_sheet import SHEET, write_contact_sheet
+from ._contact_sheet import SHEET, sweep_contact_sheet, write_contact_sheet
 from ._inputs import BatchItem, ItemSource
 from ._manifest import MANIFEST, Appender, LineMarks, PreviousRun, drop_lines, previous_run, saved_files
 
@@ -310,6 +310,7 @@ async def run_batch(
     from tqdm import tqdm
 
     previous = previous_run(out)
+    sweep_contact_sheet(out)
     summary = Summary(total=total, manifest_problems=previous.skipped_lines)
     batch = _Batch(out, client, previous, summary, concurrency, rate_limit_wait, allow_unknown_model)
     # Generations are capped at `concurrency` (batch.slots); the other workers download or wait to retry.

@@ -90,6 +90,12 @@ def write_contact_sheet(out: Path, title: str) -> Path:
     return target
 
 
+def sweep_contact_sheet(out: Path) -> None:
+    """Remove the temporary file of a sheet a killed run was writing (the folder's lock says no run is)."""
+    for stale in out.glob(f".{SHEET}-*.part"):
+        stale.unlink(missing_ok=True)
+
+
 def _line_order(records: BinaryIO) -> list[int]:
     """Each item's record as one integer (line, offset, status), in line order; of two records for one line,
     the later one."""
