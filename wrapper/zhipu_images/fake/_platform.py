@@ -29,6 +29,7 @@ from .._rules import MODELS
 from .._spec_models import spec_models
 from .._spec_schemas import schema_validator
 from .._validation import validate_request
+from ._answers import MESSAGES, OPENAI_CODES, OPENAI_MESSAGES, STATUS, UNAVAILABLE_HTML
 from ._png import make_png
 
 #: The side of the image the fake draws when no size was sent (as for the CogView models' default)
@@ -65,48 +66,6 @@ SETTINGS = frozenset(
         "fault_rates",
     }
 )
-
-#: The platform's messages, as it words them. Where ../shared/reference (answers of the real platform that
-#: users published) differs from the error-code page, the fake follows the published answers:
-#: DECISION: a wrong key answers 401 with code "401" (not 1002), no balance the 2026 wording of 1113.
-_MESSAGES = {
-    "1001": "Header中未收到Authorization参数，无法进行身份验证。",
-    "401": "令牌已过期或验证不正确",
-    "1002": "Authorization Token非法，请确认Authorization Token正确传递。",
-    "1113": "余额不足或无可用资源包,请充值。",
-    "1210": "API 调用参数有误，请检查文档。",
-    "1211": "模型不存在，请检查模型代码。",
-    "1222": "API 不存在。",
-    "1301": "系统检测到输入或生成内容可能包含不安全或敏感内容，请您避免输入易产生敏感内容的提示语，感谢您的配合。",
-    "1302": "您当前使用该API的并发数过高，请降低并发，或联系客服增加限额。",
-    "1305": "当前API请求过多，请稍后重试。",
-    "500": "服务内部错误，请稍后重试。",
-}
-#: Zhipu business code -> OpenAI-style (status, type, code) for the OpenAI-compatible endpoint
-_OPENAI_CODES = {
-    "1001": (401, "invalid_request_error", "invalid_api_key"),
-    "401": (401, "invalid_request_error", "invalid_api_key"),
-    "1002": (401, "invalid_request_error", "invalid_api_key"),
-    "1113": (429, "insufficient_quota", "insufficient_quota"),
-    "1211": (404, "invalid_request_error", "model_not_found"),
-    "1301": (400, "invalid_request_error", "content_policy_violation"),
-    "1302": (429, "requests", "rate_limit_exceeded"),
-    "1305": (429, "requests", "rate_limit_exceeded"),
-    "500": (500, "server_error", None),
-}
-_STATUS = {"1001": 401, "401": 401, "1002": 401, "1113": 429, "1302": 429, "1305": 429, "500": 500, "1222": 404}
-#: What the OpenAI-compatible endpoint says, in English as OpenAI-compatible servers do.
-_OPENAI_MESSAGES = {
-    "1001": "You didn't provide an API key. Send it in the Authorization header: Bearer YOUR_KEY.",
-    "401": "Incorrect API key provided.",
-    "1113": "You exceeded your current quota, please check your plan and billing details.",
-    "1211": "The model does not exist or you do not have access to it.",
-    "1301": "Your request was rejected as a result of the content filter.",
-    "1302": "Rate limit reached for requests: too many requests in flight. Slow down.",
-    "1305": "The model is currently overloaded with other requests. Retry later.",
-    "500": "The server had an error while processing your request.",
-}
-_UNAVAILABLE_HTML = b"<html><head><title>503 Service Temporarily Unavailable</title></head><body>503</body></html>"
 
 
 @frozen
@@ -306,7 +265,7 @@ class FakePlatform:
             return self._file(request.path)
         provider = {ZHIPU_PATH: "zhipu", OPENAI_PATH: "openai"}.get(request.path)
         if provider is None:
-            return self._error("zhipu", "1222", f"{request.method} {request.path}: {_MESSAGES['1222']}")
+            return self._error("zhipu", "1222", f"{request.method} {request.path}: {MESSAGES['1222']}")
         if request.method != "POST":
             reply = self._error(provider, "1222", f"{request.method} is not allowed here; use POST")
             reply.status = 405
@@ -353,7 +312,7 @@ class FakePlatform:
         if fault == "drop":
             return FakeReply(status=0, body=b"", drop=True)
         if fault == "unavailable":  # not the platform's contract (HTML, no code): the conformance report names it
-            return FakeReply(status=503, body=_UNAVAILABLE_HTML, headers={"content-type": "text/html"})
+            return FakeReply(status=503, body=UNAVAILABLE_HTML, headers={"content-type": "text/html"})
         fault_codes = {"rate_limit": "1302", "overloaded": "1305", "no_balance": "1113", "server_error": "500"}
         if fault in fault_codes:
             return self._error(provider, fault_codes[fault])
@@ -389,7 +348,7 @@ class FakePlatform:
     def _validated(self, provider: str, body: Any) -> tuple[str, dict[str, Any]]:
         """Check the body; return the prompt and what to generate, or raise ``_Rejection``."""
         if not isinstance(body, dict):
-            raise _Rejection("1210", _MESSAGES["1210"], "The body must be a JSON object.")
+            raise _Rejection("1210", MESSAGES["1210"], "The body must be a JSON object.")
         body = dict(body)
         if provider == "zhipu" and isinstance(body.get("model"), str):
             # DECISION: model names are case-insensitive; the docs' own example sends cogView-4-250304.
@@ -406,7 +365,7 @@ class FakePlatform:
             known += sorted(spec_models() - set(known))
         if isinstance(model, str) and model not in known:
             known_models = f"model {model!r} does not exist; known: {', '.join(known)}"
-            raise _Rejection("1211", _MESSAGES["1211"], known_models, "model")
+            raise _Rejection("1211", MESSAGES["1211"], known_models, "model")
         error = next(iter(sorted(schema.iter_errors(body), key=lambda e: list(map(str, e.path)))), None)
         if error is not None:
             name = str(error.path[0]) if error.path else "body"
@@ -469,12 +428,12 @@ class FakePlatform:
         if code in ("1302", "1305") and self.retry_after is not None:
             headers["retry-after"] = f"{self.retry_after:g}"
         if provider == "openai":
-            text = message or _OPENAI_MESSAGES.get(code, "Invalid request.")
-            status, kind, openai_code = _OPENAI_CODES.get(code, (400, "invalid_request_error", None))
+            text = message or OPENAI_MESSAGES.get(code, "Invalid request.")
+            status, kind, openai_code = OPENAI_CODES.get(code, (400, "invalid_request_error", None))
             body: Any = {"error": {"message": text, "type": kind, "param": field, "code": openai_code}}
         else:
-            status = _STATUS.get(code, 400)
-            body = {"error": {"code": code, "message": message or _MESSAGES.get(code, "error")}}
+            status = STATUS.get(code, 400)
+            body = {"error": {"code": code, "message": message or MESSAGES.get(code, "error")}}
             if code == "1301":  # the image model's published answer: which side was filtered, beside the error
                 body = {"contentFilter": [{"level": 2, "role": "user"}], **body}
             body["request_id"] = self._error_id()  # error bodies carry one, as the platform's do
