@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import random
 import re
 import signal
@@ -105,8 +106,6 @@ def _one(contender: str, prompts: int, cap: int, folder: Path, seed: int) -> Out
 
 
 def _env() -> dict[str, str]:
-    import os
-
     return {**os.environ, "ZHIPUAI_API_KEY": KEY, "OPENAI_API_KEY": KEY}
 
 

@@ -99,12 +99,16 @@ class RequestValidationError(ImagesError, ValueError):
         self.rule = rule
         self.value = value
         self.suggestion = suggestion
-        #: the message without the field and the rule, for callers that name the field their own way (the CLI)
+        #: the message without the field and the rule (``named`` adds them back)
         self.detail = message
-        text = f"{field}: {message} [rule: {rule}]"
-        if suggestion:
-            text += f". {suggestion}"
-        super().__init__(text)
+        super().__init__(self.named(field))
+
+    def named(self, name: str) -> str:
+        """The error's text with the field called ``name``, for callers that name parameters their own way
+        (the command line's ``--size``): also where the message names the field as a parameter to take."""
+        detail = self.detail.replace(f"take {self.field}", f"take {name}")  # "dall-e-3 does not take --style"
+        text = f"{name}: {detail} [rule: {self.rule}]"
+        return f"{text}. {self.suggestion}" if self.suggestion else text
 
 
 class APIError(ImagesError):

@@ -179,12 +179,7 @@ def _in_cli_words(message: str) -> str:
 
 def _option_message(error: RequestValidationError) -> str:
     """A refused request in the command's words: the option, not the library's argument."""
-    option = _OPTION_OF_FIELD.get(error.field, error.field)
-    detail = error.detail.replace(f"take {error.field}", f"take {option}")  # "dall-e-3 does not take --style"
-    text = f"{option}: {detail} [rule: {error.rule}]"
-    if error.suggestion:
-        text += f". {error.suggestion}"
-    return _in_cli_words(text)
+    return _in_cli_words(error.named(_OPTION_OF_FIELD.get(error.field, error.field)))
 
 
 def _client_options(options: dict[str, Any]) -> dict[str, Any]:
