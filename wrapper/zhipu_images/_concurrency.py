@@ -116,13 +116,13 @@ class Limiter:
     def acquire(self, timeout: float | None) -> int:
         """Wait for a slot; the epoch the request is sent in (give it back to ``release``)."""
         with self._condition:
+            found = False
             try:
                 found = self._condition.wait_for(lambda: self.window.free, timeout)
-            except BaseException:  # interrupted: a wake-up this waiter took is passed on
-                self._condition.notify(self.window.slots_free())
-                raise
+            finally:
+                if not found:  # timed out or interrupted: a wake-up this waiter took is passed on
+                    self._condition.notify(self.window.slots_free())
             if not found:
-                self._condition.notify(self.window.slots_free())  # a wake-up this waiter took, passed on
                 raise _no_slot()
             self.window.in_flight += 1
             return self.window.epoch
@@ -148,15 +148,16 @@ class AsyncLimiter:
         import asyncio
 
         async with self._condition:
+            found = False
             try:
                 async with asyncio.timeout(timeout):
                     await self._condition.wait_for(lambda: self.window.free)
+                found = True
             except TimeoutError:
-                self._condition.notify(self.window.slots_free())  # a wake-up this waiter took, passed on
                 raise _no_slot() from None
-            except BaseException:  # cancelled: the same
-                self._condition.notify(self.window.slots_free())
-                raise
+            finally:
+                if not found:  # timed out or cancelled: a wake-up this waiter took is passed on
+                    self._condition.notify(self.window.slots_free())
             self.window.in_flight += 1
             return self.window.epoch
 
