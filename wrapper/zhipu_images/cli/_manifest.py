@@ -290,8 +290,8 @@ class Appender:
 
     def __init__(self, path: Path, line_count: int) -> None:
         self._stack = contextlib.ExitStack()
-        self._file = self._stack.enter_context(_open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND))
-        self._fd = self._file.fileno()
+        file = self._stack.enter_context(_open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND))
+        self._fd = file.fileno()  # written with os.write; the file object only closes it
         self._synced = time.monotonic()
         self._cut = False
         #: the index the next record's line gets (``line_count``: the lines already there)
