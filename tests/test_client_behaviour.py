@@ -587,6 +587,19 @@ def test_an_error_inside_a_200_is_redacted_too(driver: Driver) -> None:
     assert not [text for text in _texts(info.value) if KEY in text]
 
 
+def test_a_placeholder_key_too_short_to_be_a_secret_leaves_the_answer_whole(driver: Driver, tmp_path: Path) -> None:
+    # The key "k" occurs in "fake-1", the fake's request ids and image URLs: scrubbing it broke every download.
+    short = type(driver)(api_key="k", max_retries=0)
+    with FakeImagesAPI() as fake:
+        result = short.generate("a kitten")
+        saved = short.download(result.images[0], tmp_path)
+    assert "fake-" in result.images[0].url
+    assert "***" not in result.images[0].url
+    assert result.request_ids[0].startswith("fake-")
+    assert png_size(saved.read_bytes()) == (1280, 1280)
+    assert fake.generated == 1
+
+
 def test_recorded_requests_never_keep_the_authorization_header() -> None:
     with FakeImagesAPI() as fake:
         ImagesClient(api_key=KEY).generate("a cat")

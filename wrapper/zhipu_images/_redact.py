@@ -21,6 +21,11 @@ MASK = "***"
 _UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]")
 #: Longer server text is cut: a message is for people, not a channel for megabytes.
 MAX_TEXT = 2000
+#: DECISION: a key shorter than this is not scrubbed. Such a key is a placeholder (the platform's keys
+#: are ``id.secret``, 40+ characters; OpenAI's start ``sk-`` and are longer still), and scrubbing it
+#: would cut ordinary text apart: the key ``k`` turned every image URL containing ``fake-`` into
+#: ``fa***e-`` and the batch lost all the images it had paid for.
+MIN_SECRET_LENGTH = 8
 
 
 def _escaped(match: re.Match[str]) -> str:
@@ -30,7 +35,7 @@ def _escaped(match: re.Match[str]) -> str:
 
 def safe_text(text: str, secret: str | None = None, *, limit: int = MAX_TEXT) -> str:
     """``text`` without ``secret``, with control characters escaped, at most about ``limit`` characters."""
-    if secret:
+    if secret and len(secret) >= MIN_SECRET_LENGTH:
         text = text.replace(secret, MASK)
     if len(text) > limit:
         text = f"{text[:limit]}… ({len(text)} characters)"
@@ -38,7 +43,12 @@ def safe_text(text: str, secret: str | None = None, *, limit: int = MAX_TEXT) ->
 
 
 def secret_forms(secret: str) -> tuple[bytes, ...]:
-    """The byte strings ``secret`` can appear as in a JSON answer: as is, JSON-escaped, with ``/`` escaped."""
+    """The byte strings ``secret`` can appear as in a JSON answer: as is, JSON-escaped, with ``/`` escaped.
+
+    None for a key too short to be told from ordinary text (``MIN_SECRET_LENGTH``).
+    """
+    if len(secret) < MIN_SECRET_LENGTH:
+        return ()
     plain = secret.encode()
     escaped = json.dumps(secret)[1:-1].encode()
     forms = {plain, escaped, escaped.replace(b"/", b"\\/")}
