@@ -115,6 +115,7 @@ def fake_server(
         server.server_close()
         click.echo(
             f"served {platform.received} generation requests; at most {platform.max_in_flight} in flight at once; "
-            f"{platform.rate_limited} answered 1302 (over --concurrency-limit); {platform.generated} generated (paid)",
+            f"{platform.rate_limited} answered 1302 (over --concurrency-limit); {platform.generated} generated (paid); "
+            f"{platform.latency_total:.3f} s of simulated latency in all",
             err=True,
         )

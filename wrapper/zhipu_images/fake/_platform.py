@@ -84,7 +84,8 @@ class FakeReply:
     status: int
     body: bytes
     headers: dict[str, str] = field(factory=lambda: {"content-type": "application/json"})
-    #: seconds the adapter waits before answering (simulated latency)
+    #: the simulated latency: seconds from the request's arrival to its answer (the HTTP server counts its own
+    #: reading and checking in it; the in-process adapters, whose checking takes microseconds, wait it whole)
     delay: float = 0.0
     #: close the connection without answering
     drop: bool = False
@@ -200,6 +201,9 @@ class FakePlatform:
         self.generated = 0
         #: of those, answered 1302 because the key had ``concurrency_limit`` requests in flight
         self.rate_limited = 0
+        #: seconds of simulated latency given to the generations answered 200, in all (a benchmark's ideal
+        #: time is this over the concurrency limit)
+        self.latency_total = 0.0
 
     # --- scripting and inspection -------------------------------------------------
 
@@ -257,6 +261,7 @@ class FakePlatform:
             self.received = 0
             self.generated = 0
             self.rate_limited = 0
+            self.latency_total = 0.0
 
     # --- the behaviour ------------------------------------------------------------
 
@@ -336,12 +341,14 @@ class FakePlatform:
                 self.rate_limited += 1
             return self._error(provider, "1302")
         payload = self._success(provider, request.origin, prompt, images, request_id)
-        delay = self.latency if isinstance(self.latency, (int, float)) else self._random.uniform(*self.latency)
+        delay = float(self.latency if isinstance(self.latency, (int, float)) else self._random.uniform(*self.latency))
+        with self._lock:
+            self.latency_total += delay
         return FakeReply(
             status=200,
             body=json.dumps(payload, ensure_ascii=False).encode(),
             headers={"content-type": "application/json", "x-request-id": request_id},
-            delay=float(delay),
+            delay=delay,
             slot=token,
         )
 
