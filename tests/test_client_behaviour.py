@@ -522,8 +522,10 @@ def test_a_passed_http_client_is_not_closed_but_our_own_is() -> None:
         pass
     assert not mine.is_closed
     own = ImagesClient(api_key="k")
+    images = own._image_http
     own.close()
     assert own._http.is_closed
+    assert images.is_closed
 
 
 def test_async_client_closes_what_it_opened() -> None:
@@ -532,10 +534,20 @@ def test_async_client_closes_what_it_opened() -> None:
         async with AsyncImagesClient(api_key="k", http_client=mine):
             pass
         async with AsyncImagesClient(api_key="k") as own:
-            pass
-        return mine.is_closed, own._http.is_closed
+            images = own._image_http
+        return mine.is_closed, own._http.is_closed and images.is_closed
 
     assert asyncio.run(main()) == (False, True)
+
+
+@pytest.mark.parametrize("client_class", [ImagesClient, AsyncImagesClient])
+def test_downloads_have_a_pool_of_their_own_unless_an_http_client_is_passed(client_class: type[Any]) -> None:
+    # httpx scans every connection of a pool on each request: image connections slowed every generation.
+    own = client_class(api_key="k")
+    assert own._image_http is not own._http
+    assert own._image_http is own._image_http  # made once
+    mine = (httpx.Client if client_class is ImagesClient else httpx.AsyncClient)()
+    assert client_class(api_key="k", http_client=mine)._image_http is mine
 
 
 def _texts(error: BaseException | None) -> Iterator[str]:

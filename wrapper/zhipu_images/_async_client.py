@@ -72,6 +72,7 @@ class AsyncImagesClient(_ClientBase):
             raise TypeError(f"http_client: expected an httpx.AsyncClient, got {type(http_client).__name__}")
         self._owns_http = http_client is None
         self._http = http_client or httpx.AsyncClient(timeout=self._timeout, limits=self._limits)
+        self._images: httpx.AsyncClient | None = http_client
         self._limiter = AsyncLimiter(self.max_concurrency) if self.max_concurrency else None
 
     async def generate(
@@ -180,6 +181,13 @@ class AsyncImagesClient(_ClientBase):
                 raise late_answer() from late
             return self._broken(response, deadline.DeadlineExceeded(), request)
 
+    @property
+    def _image_http(self) -> httpx.AsyncClient:
+        """Downloads get a pool of their own, as in ``ImagesClient._image_http`` (why is said there)."""
+        if self._images is None:
+            self._images = httpx.AsyncClient(timeout=self._timeout, limits=self._limits)
+        return self._images
+
     async def download(
         self,
         image: GeneratedImage | str,
@@ -195,10 +203,11 @@ class AsyncImagesClient(_ClientBase):
         if isinstance(started, Path):
             return started
         url, target = started
+        http = self._image_http
         try:
             async with (
-                asyncio.timeout(deadline.deadline_seconds(self._http.timeout)),
-                self._http.stream("GET", url, headers=DOWNLOAD_HEADERS, follow_redirects=True) as response,
+                asyncio.timeout(deadline.deadline_seconds(http.timeout)),
+                http.stream("GET", url, headers=DOWNLOAD_HEADERS, follow_redirects=True) as response,
             ):
                 target.check_status(response.status_code)
                 decoder = decoder_for(response, target.max_bytes)
@@ -221,6 +230,8 @@ class AsyncImagesClient(_ClientBase):
             await self._budget.aclose()
         if self._owns_http:
             await self._http.aclose()
+            if self._images is not None:
+                await self._images.aclose()
 
     async def __aenter__(self) -> Self:
         return self

@@ -12,6 +12,7 @@ tolerant where the generated parsers raise (generated/README.md).
 from __future__ import annotations
 
 import os
+import threading
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -231,7 +232,22 @@ class ImagesClient(_ClientBase):
         self._http = http_client or httpx.Client(
             timeout=self._timeout, transport=deadline.deadline_transport(self._limits)
         )
+        self._images: httpx.Client | None = http_client
+        self._images_lock = threading.Lock()
         self._limiter = Limiter(self.max_concurrency) if self.max_concurrency else None
+
+    @property
+    def _image_http(self) -> httpx.Client:
+        """Downloads get a pool of their own, made on the first one (an ``http_client`` passed in serves both).
+
+        httpx scans every connection of a pool, with a system call for each idle one, on each request and
+        each answer: image connections in the generation pool slowed every generation. And a slow image
+        host then cannot hold the connections generation needs.
+        """
+        with self._images_lock:
+            if self._images is None:
+                self._images = httpx.Client(timeout=self._timeout, transport=deadline.deadline_transport(self._limits))
+            return self._images
 
     def generate(
         self,
@@ -353,10 +369,11 @@ class ImagesClient(_ClientBase):
         if isinstance(started, Path):
             return started
         url, target = started
-        at = deadline.expiry(self._http.timeout)
+        http = self._image_http
+        at = deadline.expiry(http.timeout)
         token = deadline.enter(at)
         try:
-            with self._http.stream("GET", url, headers=DOWNLOAD_HEADERS, follow_redirects=True) as response:
+            with http.stream("GET", url, headers=DOWNLOAD_HEADERS, follow_redirects=True) as response:
                 target.check_status(response.status_code)
                 decoder = decoder_for(response, target.max_bytes)
                 for chunk in raw_chunks(response):
@@ -379,6 +396,8 @@ class ImagesClient(_ClientBase):
             self._budget.close()
         if self._owns_http:
             self._http.close()
+            if self._images is not None:
+                self._images.close()
 
     def __enter__(self) -> Self:
         return self
