@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -39,6 +40,26 @@ def test_the_quick_commands_load_no_http_stack(arguments: list[str]) -> None:
         check=True,
     )
     assert json.loads(done.stdout.splitlines()[-1]) == []
+
+
+@pytest.mark.parametrize(("switch", "loaded"), [("--no-progress", []), ("--progress", ["tqdm"])])
+def test_a_batch_without_a_progress_bar_loads_no_progress_library(
+    tmp_path: Path, switch: str, loaded: list[str]
+) -> None:
+    # tqdm also reads its metadata and sets up a multiprocessing lock: ~30 ms of a batch's start.
+    prompts = tmp_path / "prompts.txt"
+    prompts.write_text("a cat\n")
+    probe = PROBE.replace("{heavy}", repr({"tqdm"}))
+    arguments = ["batch", str(prompts), "--out", str(tmp_path / "out"), "--fake", switch]
+    done = subprocess.run(
+        [sys.executable, "-c", probe, json.dumps(arguments)],
+        capture_output=True,
+        text=True,
+        env=child_env(),
+        check=True,
+    )
+    assert {name.split(".")[0] for name in json.loads(done.stdout.splitlines()[-1])} == set(loaded)
+    assert (tmp_path / "out" / "manifest.jsonl").exists()
 
 
 def test_importing_the_package_loads_no_http_stack_until_a_client_is_asked_for() -> None:

@@ -42,7 +42,7 @@ import sys
 import time
 import warnings
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from attrs import define, field
 
@@ -296,6 +296,34 @@ def _place(urls: list[str], index: int, url: str) -> None:
     urls[index] = url
 
 
+class _Bar(Protocol):
+    """What the batch uses of tqdm's bar."""
+
+    def set_postfix(self, ordered_dict: None = None, refresh: bool | None = True, **values: Any) -> None: ...
+    def update(self, n: float | None = 1) -> bool | None: ...
+    def close(self) -> None: ...
+
+
+class _NoBar:
+    """The progress bar when none is shown: tqdm, which also sets up a multiprocessing lock, is not loaded."""
+
+    def set_postfix(self, ordered_dict: None = None, refresh: bool | None = True, **values: Any) -> None:
+        pass
+
+    def update(self, n: float | None = 1) -> bool | None:
+        return None
+
+    def close(self) -> None:
+        pass
+
+
+def _progress_bar(total: int) -> _Bar:
+    from tqdm import tqdm
+
+    bar: _Bar = tqdm(total=total, unit="item", desc="batch", dynamic_ncols=True, file=sys.stderr)
+    return bar
+
+
 async def run_batch(
     source: ItemSource,
     total: int,
@@ -307,8 +335,6 @@ async def run_batch(
     rate_limit_wait: float = 600.0,
     allow_unknown_model: bool = False,
 ) -> Summary:
-    from tqdm import tqdm
-
     previous = previous_run(out)
     sweep_contact_sheet(out)
     summary = Summary(total=total, manifest_problems=previous.skipped_lines)
@@ -316,7 +342,7 @@ async def run_batch(
     # Generations are capped at `concurrency` (batch.slots); the other workers download or wait to retry.
     workers_count = 3 * concurrency
     queue: asyncio.Queue[BatchItem | None] = asyncio.Queue(maxsize=workers_count)
-    bar = tqdm(total=total, unit="item", desc="batch", disable=not progress, dynamic_ncols=True, file=sys.stderr)
+    bar = _progress_bar(total) if progress else _NoBar()
 
     def advance(counts_changed: bool = True) -> None:
         if counts_changed:  # set before the update, so the bar shows the count of this very item
