@@ -9,6 +9,7 @@ import json
 import logging
 import os
 import re
+import ssl
 import threading
 import time
 from collections.abc import Iterator
@@ -541,13 +542,28 @@ def test_async_client_closes_what_it_opened() -> None:
 
 
 @pytest.mark.parametrize("client_class", [ImagesClient, AsyncImagesClient])
-def test_downloads_have_a_pool_of_their_own_unless_an_http_client_is_passed(client_class: type[Any]) -> None:
+def test_downloads_have_a_pool_of_their_own_unless_an_http_client_is_passed(
+    client_class: type[Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
     # httpx scans every connection of a pool on each request: image connections slowed every generation.
+    made: list[ssl.SSLContext] = []  # each distinct TLS context made
+    create = httpx.create_ssl_context
+
+    def counted(*args: Any, **kwargs: Any) -> ssl.SSLContext:
+        context = create(*args, **kwargs)
+        if all(context is not seen for seen in made):
+            made.append(context)
+        return context
+
+    monkeypatch.setattr(httpx, "create_ssl_context", counted)
+    monkeypatch.setattr(httpx._transports.default, "create_ssl_context", counted)  # what a default client calls
     own = client_class(api_key="k")
     assert own._image_http is not own._http
     assert own._image_http is own._image_http  # made once
+    assert len(made) == 1  # and no second TLS context (~50 ms)
     mine = (httpx.Client if client_class is ImagesClient else httpx.AsyncClient)()
     assert client_class(api_key="k", http_client=mine)._image_http is mine
+    assert len(made) == 2  # mine's own, none more
 
 
 def _texts(error: BaseException | None) -> Iterator[str]:

@@ -21,8 +21,12 @@ from __future__ import annotations
 
 import contextvars
 import time
+from typing import TYPE_CHECKING
 
 import httpx
+
+if TYPE_CHECKING:
+    import ssl
 
 #: monotonic time by which the current attempt must end, for the sync transport's socket operations
 DEADLINE: contextvars.ContextVar[float | None] = contextvars.ContextVar("zhipu_images_deadline", default=None)
@@ -58,10 +62,10 @@ def leave(token: contextvars.Token[float | None]) -> None:
     DEADLINE.reset(token)
 
 
-def deadline_transport(limits: httpx.Limits) -> httpx.HTTPTransport:
+def deadline_transport(limits: httpx.Limits, tls: ssl.SSLContext) -> httpx.HTTPTransport:
     """httpx's own transport, its socket reads bound by the current deadline (``_deadline_backend``).
 
     Imported here, when a client is made: httpcore is not needed by ``import zhipu_images``."""
     from ._deadline_backend import deadline_transport as make
 
-    return make(limits)
+    return make(limits, tls)

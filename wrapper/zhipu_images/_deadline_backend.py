@@ -7,10 +7,13 @@ Loaded when a sync client builds its own transport (``_deadline.deadline_transpo
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpcore
 import httpx
+
+if TYPE_CHECKING:
+    import ssl
 
 from ._deadline import DEADLINE
 
@@ -73,14 +76,14 @@ class DeadlineBackend(httpcore.NetworkBackend):
         self._backend.sleep(seconds)
 
 
-def deadline_transport(limits: httpx.Limits) -> httpx.HTTPTransport:
+def deadline_transport(limits: httpx.Limits, tls: ssl.SSLContext) -> httpx.HTTPTransport:
     """httpx's own transport, its socket operations bound by the current deadline.
 
     httpx does not take a network backend, so it is set on the transport's
     connection pool; if a later httpx moves it, the transport is used as it is
     (the body loop's deadline still applies) and the tests say so.
     """
-    transport = httpx.HTTPTransport(limits=limits)
+    transport = httpx.HTTPTransport(limits=limits, verify=tls)
     pool = getattr(transport, "_pool", None)
     backend = getattr(pool, "_network_backend", None)
     if isinstance(backend, httpcore.NetworkBackend):
