@@ -21,16 +21,17 @@ import termios
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from tests.hostile import HostileServer
 from tests.processes import child_env
 from zhipu_images.cli._folder_lock import LOCK_FILE
 from zhipu_images.cli._inputs import BatchItem, ItemSource, _Seen
-from zhipu_images.cli._manifest import MANIFEST, Appender, LineMarks
+from zhipu_images.cli._manifest import MANIFEST, Appender, LineMarks, Record, parse
 from zhipu_images.fake import FakePlatform, FakeServer, running_fake_server
 
 KEY = "sk-batch-integrity-77"
@@ -420,6 +421,82 @@ def test_line_marks_hold_exactly_what_was_added(added: set[int], probe: int) -> 
     assert (probe in marks) == (probe in added)
     assert all(index in marks for index in added)
     assert bool(marks) == bool(added)
+
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers(-3, 3) | st.floats(allow_nan=False) | st.text(max_size=3),
+    lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=3), children, max_size=3),
+    max_leaves=6,
+)
+_FIELD_VALUES = {
+    "key": st.sampled_from(["", "k-1"]) | _JSON,
+    "line": st.sampled_from([0, 1, 7, True]) | _JSON,
+    "status": st.sampled_from(["generated", "done", "failed", "Done"]) | _JSON,
+    "files": st.lists(st.sampled_from(["L1-k-0.png", ""]), max_size=2) | _JSON,
+    "urls": st.lists(st.text(max_size=4), max_size=2) | _JSON,
+    "error": st.none() | st.dictionaries(st.text(max_size=3), st.none() | st.text(max_size=3), max_size=2) | _JSON,
+}
+
+
+def _strings(value: object) -> bool:
+    return isinstance(value, list) and all(isinstance(item, str) for item in value)
+
+
+# Property: a manifest line is a record exactly when each field has its documented type (key a non-empty
+# string, line an integer >= 1 but not a boolean, a known status, files and urls lists of strings, error
+# absent or an object of strings or nulls, and a done record has files), and the record holds its values.
+@st.composite
+def _manifest_objects(draw: st.DrawFn) -> dict[str, Any]:
+    """A well-formed record with one field changed to any value, or left out (most draws break one rule)."""
+    data: dict[str, Any] = {"key": "k-1", "line": 3, "status": draw(st.sampled_from(["generated", "done", "failed"]))}
+    data |= {"files": ["L3-k-0.png"], "urls": ["https://cdn.test/a.png"], "error": None}
+    name = draw(st.sampled_from(sorted(_FIELD_VALUES)))
+    if draw(st.booleans()):
+        del data[name]
+    else:
+        data[name] = draw(_FIELD_VALUES[name])
+    return data
+
+
+_VALID = {"key": "k-1", "line": 3, "status": "done", "files": ["L3-k-0.png"], "urls": [], "error": None}
+
+
+@given(_manifest_objects())
+@settings(max_examples=500)  # a check costs microseconds; each rule is broken in dozens of draws
+@example(_VALID)
+@example(_VALID | {"key": ""})
+@example(_VALID | {"line": True})
+@example(_VALID | {"line": 0})
+@example(_VALID | {"status": "Done"})
+@example(_VALID | {"files": []})
+@example(_VALID | {"urls": ["a", 1]})
+@example(_VALID | {"error": {"type": 1}})
+def test_a_manifest_line_is_a_record_exactly_when_its_fields_have_their_types(data: dict[str, Any]) -> None:
+    files, error = data.get("files", []), data.get("error")
+    well_formed = (
+        isinstance(data.get("key"), str)
+        and data["key"] != ""
+        and isinstance(data.get("line"), int)
+        and not isinstance(data["line"], bool)
+        and data["line"] >= 1
+        and data.get("status") in ("generated", "done", "failed")
+        and _strings(files)
+        and _strings(data.get("urls", []))
+        and (
+            error is None or (isinstance(error, dict) and all(v is None or isinstance(v, str) for v in error.values()))
+        )
+        and (data.get("status") != "done" or bool(files))
+    )
+    record = parse(json.dumps(data).encode())
+    assert isinstance(record, Record) == well_formed, record
+    if isinstance(record, Record):
+        assert (record.key, record.line, record.status, record.files) == (
+            data["key"],
+            data["line"],
+            data["status"],
+            files,
+        )
+        assert (record.urls, record.error) == (data.get("urls", []), error)
 
 
 def test_a_validation_warning_is_said_once_before_the_run_not_once_per_item(
