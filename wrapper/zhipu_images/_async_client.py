@@ -233,13 +233,19 @@ class AsyncImagesClient(_ClientBase):
             target.abort()
             raise
 
+    async def close_downloads(self) -> None:
+        """Close the connections of downloads, on the event loop that made them (``aclose`` does it too: this is
+        for downloads run on a loop of their own; a later download opens new ones)."""
+        if self._owns_http and self._images is not None:
+            images, self._images = self._images, None
+            await images.aclose()
+
     async def aclose(self) -> None:
         if self._budget is not None:
             await self._budget.aclose()
         if self._owns_http:
             await self._http.aclose()
-            if self._images is not None:
-                await self._images.aclose()
+            await self.close_downloads()
 
     async def __aenter__(self) -> Self:
         return self

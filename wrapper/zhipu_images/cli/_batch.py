@@ -52,6 +52,7 @@ from .._exceptions import APIError, DownloadError, ImagesError, RateLimitError
 from .._results import GeneratedImage, ImagesResult
 from .._retry import RetryPolicy
 from ._contact_sheet import SHEET, sweep_contact_sheet, write_contact_sheet
+from ._download_loop import DownloadLoop
 from ._inputs import BatchItem, ItemSource
 from ._manifest import MANIFEST, Appender, LineMarks, PreviousRun, drop_lines, previous_run, saved_files
 
@@ -146,6 +147,7 @@ class _Batch:
         self.stopping = asyncio.Event()
         self.slots = asyncio.Semaphore(concurrency)
         self.manifest = Appender(out / MANIFEST, previous.line_count)
+        self.downloads = DownloadLoop(client)
         #: manifest lines a later record of their item replaced (dropped at the end): a bit per line
         self.superseded = LineMarks()
 
@@ -263,7 +265,7 @@ class _Batch:
 
     async def _save(self, item: BatchItem, index: int, image: GeneratedImage) -> str | ImagesError:
         try:
-            path = await self.client.download(image, self.out, filename=image_name(item, index))
+            path = await self.downloads.download(image, self.out, image_name(item, index))
         except ImagesError as error:
             if error.scope == "disk":
                 self.stop(error)
@@ -396,6 +398,7 @@ async def run_batch(
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.remove_signal_handler(sig)
         bar.close()
+        batch.downloads.close()
         batch.manifest.close()
     for outcome in outcomes:
         if isinstance(outcome, BaseException) and not isinstance(outcome, asyncio.CancelledError):
