@@ -196,7 +196,8 @@ def main() -> int:
         rows.append(
             (
                 f"{prompts:,} prompts, limit 10, 50-150 ms{'' if 'no faults' in name else ', 5% faults'}: {name}",
-                f"{summary.ratio:.3f}x ideal (range {summary.spread[0]:.3f}-{summary.spread[1]:.3f})",
+                f"{summary.ratio:.3f}x ideal (range {summary.spread[0]:.3f}-{summary.spread[1]:.3f}; "
+                f"{summary.nominal_ratio:.3f}x the nominal {prompts / 100:.0f} s)",
                 f"{summary.ratio / raw.ratio:.3f}x raw httpx; lost {summary.lost}, wasted {summary.wasted}, "
                 f"1302 over the limit {summary.refused}, max in flight {summary.max_in_flight}",
                 target,

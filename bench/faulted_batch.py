@@ -70,6 +70,8 @@ class Summary:
 
     ratio: float
     spread: tuple[float, float]
+    #: the median against the nominal ideal, prompts / 10 x 100 ms (what this bench used before the drawn one)
+    nominal_ratio: float
     lost: int
     wasted: int
     refused: int
@@ -127,6 +129,7 @@ def run(prompts: int = 1000, cap: int = 10, rounds: int = 3) -> dict[str, Summar
         summaries[name] = Summary(
             ratio=statistics.median(ratios),
             spread=(min(ratios), max(ratios)),
+            nominal_ratio=statistics.median(run.seconds / (run.prompts / cap * 0.1) for run in runs),
             lost=max(run.prompts - run.saved for run in runs),
             wasted=max(run.generated - run.saved for run in runs),
             refused=max(run.refused for run in runs),
