@@ -45,7 +45,7 @@ def safe_text(text: str, secret: str | None = None, *, limit: int = MAX_TEXT) ->
 def secret_forms(secret: str) -> tuple[bytes, ...]:
     """The byte strings ``secret`` can appear as in a JSON answer: as is, JSON-escaped, with ``/`` escaped.
 
-    None for a key too short to be told from ordinary text (``MIN_SECRET_LENGTH``).
+    Empty for a key too short to be told from ordinary text (``MIN_SECRET_LENGTH``): nothing is scrubbed.
     """
     if len(secret) < MIN_SECRET_LENGTH:
         return ()
