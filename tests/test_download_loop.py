@@ -72,3 +72,21 @@ def test_cancelling_the_caller_cancels_the_download_and_leaves_no_partial_file(
 
     asyncio.run(asyncio.wait_for(main(), timeout=20))
     assert list(tmp_path.iterdir()) == []
+
+
+def test_the_download_thread_ends_even_when_closing_its_connections_fails() -> None:
+    async def main() -> None:
+        client = AsyncImagesClient(api_key=KEY)
+
+        async def broken() -> None:
+            raise OSError("cannot close")
+
+        client.close_downloads = broken  # type: ignore[method-assign]
+        downloads = DownloadLoop(client)
+        with pytest.raises(OSError, match="cannot close"):
+            downloads.close()
+        del client.close_downloads  # the method again, for aclose
+        await client.aclose()
+
+    asyncio.run(main())
+    assert "zhipu-images-downloads" not in [thread.name for thread in threading.enumerate()]

@@ -35,7 +35,9 @@ class DownloadLoop:
     def close(self) -> None:
         """Close the download pool on its own loop, then stop the loop and its thread (after cancelled downloads
         have cleaned up: they run before the close, in order)."""
-        asyncio.run_coroutine_threadsafe(self._client.close_downloads(), self._loop).result()
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join()
-        self._loop.close()
+        try:
+            asyncio.run_coroutine_threadsafe(self._client.close_downloads(), self._loop).result()
+        finally:  # the thread ends even if closing the connections failed
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join()
+            self._loop.close()
