@@ -33,11 +33,16 @@ class DownloadLoop:
         return await asyncio.wrap_future(job)
 
     def close(self) -> None:
-        """Close the download pool on its own loop, then stop the loop and its thread (after cancelled downloads
-        have cleaned up: they run before the close, in order)."""
+        """Let cancelled downloads finish cleaning up (their callers do not wait for that), close the download
+        pool on its own loop, then stop the loop and its thread."""
         try:
-            asyncio.run_coroutine_threadsafe(self._client.close_downloads(), self._loop).result()
+            asyncio.run_coroutine_threadsafe(self._finish(), self._loop).result()
         finally:  # the thread ends even if closing the connections failed
             self._loop.call_soon_threadsafe(self._loop.stop)
             self._thread.join()
             self._loop.close()
+
+    async def _finish(self) -> None:
+        others = [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
+        await asyncio.gather(*others, return_exceptions=True)
+        await self._client.close_downloads()
