@@ -180,8 +180,8 @@ def main() -> int:
     )
 
     prompts = 300 if args.quick else 1000
-    print(f"the main job under faults ({prompts} prompts x 7 contenders x 3 rounds) ...", file=sys.stderr)
-    faulted = faulted_batch.run(prompts=prompts, rounds=2 if args.quick else 3)
+    print(f"the main job under faults ({prompts} prompts x 7 contenders x 5 rounds) ...", file=sys.stderr)
+    faulted = faulted_batch.run(prompts=prompts, rounds=2 if args.quick else 5)
     library = faulted["zhipu_images (AsyncImagesClient)"]
     raw = faulted["raw httpx (no retries)"]
     for name, summary in faulted.items():
