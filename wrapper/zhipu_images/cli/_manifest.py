@@ -36,7 +36,7 @@ import stat
 import time
 from collections.abc import Callable, Container, Iterable, Iterator
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from attrs import frozen
 
@@ -65,7 +65,7 @@ class Record:
     error: dict[str, Any] | None
 
 
-_STATUSES = ("generated", "done", "failed")
+_STATUSES: tuple[str, ...] = get_args(Status)
 
 
 def parse(raw: bytes) -> Record | str:
