@@ -151,6 +151,12 @@ def closed_before_status(exchange: Exchange) -> None:
     """Reads the request, then closes without a byte of answer (nothing was processed: safe to resend)."""
 
 
+def reset_before_status(exchange: Exchange) -> None:
+    """Reads the request, then resets the connection: the platform may have taken the request, and bill it."""
+    exchange.handler.request.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    exchange.handler.request.close()
+
+
 def huge_json(exchange: Exchange) -> None:
     """A 100 MiB JSON answer."""
     exchange.stream(200, _huge(), {"content-type": "application/json", "content-length": str(100 * 2**20 + 75)})
@@ -256,6 +262,7 @@ MODES: dict[str, Callable[[Exchange], None]] = {
         cut_body,
         cut_chunked,
         closed_before_status,
+        reset_before_status,
         huge_json,
         gzip_bomb_200,
         gzip_bomb_500,

@@ -97,6 +97,16 @@ def test_a_connection_closed_before_any_answer_is_resent(kind: type[Driver], ser
     assert not caught.value.may_be_billed
 
 
+def test_a_connection_reset_after_the_request_is_not_resent(kind: type[Driver], server: HostileServer) -> None:
+    """Unlike a clean close before any answer, a reset is not a stale connection: the request was taken."""
+    before = server.posts("reset_before_status")
+    with pytest.raises(APIConnectionError) as caught:
+        against(kind, server, "reset_before_status").generate("a cat")
+    assert server.posts("reset_before_status") - before == 1
+    assert caught.value.may_be_billed
+    assert not caught.value.retryable
+
+
 # --- bounded time ---------------------------------------------------------------------------------------------------
 
 

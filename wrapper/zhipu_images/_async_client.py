@@ -191,10 +191,14 @@ class AsyncImagesClient(_ClientBase):
         return self._images
 
     def _own_http(self) -> httpx.AsyncClient:
-        """An httpx client of this one's own; they share one TLS context, which takes ~50 ms to make."""
+        """An httpx client of this one's own, its sockets on asyncio's transports (``_asyncio_network``, which
+        httpcore is imported with: ``import zhipu_images`` does not need it); they share one TLS context,
+        which takes ~50 ms to make."""
+        from ._asyncio_network import asyncio_transport
+
         if self._tls is None:
             self._tls = httpx.create_ssl_context()
-        return httpx.AsyncClient(timeout=self._timeout, limits=self._limits, verify=self._tls)
+        return httpx.AsyncClient(timeout=self._timeout, transport=asyncio_transport(self._limits, self._tls))
 
     async def download(
         self,
