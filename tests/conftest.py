@@ -1,11 +1,13 @@
 """Shared test configuration: Hypothesis profiles (fast for `make test`, deep for `make test-deep`)."""
 
 import os
+from collections.abc import Iterator
 
 import pytest
 from hypothesis import HealthCheck, settings
 
 from tests.processes import PLATFORM_VARIABLES
+from zhipu_images import _tls
 
 # pytester runs a service-like test file against the installed pytest plugin.
 pytest_plugins = ["pytester"]
@@ -23,6 +25,13 @@ def clean_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
     for name in PLATFORM_VARIABLES:
         monkeypatch.delenv(name, raising=False)
     return monkeypatch
+
+
+@pytest.fixture(autouse=True)
+def nothing_prepared() -> Iterator[None]:
+    """A TLS context a test's command made ahead and no client took would go to a later test's client."""
+    yield
+    _tls._prepared = None
 
 
 def _git_status() -> str | None:

@@ -31,6 +31,7 @@ from ._reading import BODY_FAILURES, AnswerReader, araw_chunks, decoder_for
 from ._responses import Answer
 from ._results import GeneratedImage, ImagesResult
 from ._retry import late_answer, transport_error
+from ._tls import context as tls_context
 from ._validation import ImageRequest
 
 # Module-level so tests can observe the waits without waiting.
@@ -197,7 +198,7 @@ class AsyncImagesClient(_ClientBase):
         from ._asyncio_network import asyncio_transport
 
         if self._tls is None:
-            self._tls = httpx.create_ssl_context()
+            self._tls = tls_context()
         return httpx.AsyncClient(timeout=self._timeout, transport=asyncio_transport(self._limits, self._tls))
 
     async def download(

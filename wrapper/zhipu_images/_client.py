@@ -34,6 +34,7 @@ from ._redact import secret_forms
 from ._responses import Answer, error_from_response, result_from_response
 from ._results import GeneratedImage, ImagesResult
 from ._retry import RetryPolicy, transport_error
+from ._tls import context as tls_context
 from ._validation import ImageRequest, checked_extra_body, validate_request
 
 if TYPE_CHECKING:
@@ -252,7 +253,7 @@ class ImagesClient(_ClientBase):
     def _own_http(self) -> httpx.Client:
         """An httpx client of this one's own; they share one TLS context, which takes ~50 ms to make."""
         if self._tls is None:
-            self._tls = httpx.create_ssl_context()
+            self._tls = tls_context()
         return httpx.Client(timeout=self._timeout, transport=deadline.deadline_transport(self._limits, self._tls))
 
     def generate(

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 import attrs
 import click
 
+from .. import _tls as tls
 from .._exceptions import APIError, ConfigurationError, ImagesError, RequestValidationError
 from .._explanations import content_filter_note
 from .._limits import TIERS
@@ -230,6 +231,8 @@ def app() -> None:
 @_connection_options
 def generate(prompt: str, out: Path, as_json: bool, **options: Any) -> None:
     """Generate images for PROMPT and save them into --out."""
+    if not options["fake"]:
+        tls.prepare()  # made while the client is imported
     created = not out.exists()
     try:
         _generate(prompt, out, as_json, options)

@@ -13,6 +13,7 @@ from typing import Any
 
 import click
 
+from .. import _tls as tls
 from .._exceptions import (
     AccountError,
     APIError,
@@ -83,6 +84,8 @@ def batch(
     """Generate an image set from FILE (a prompt per line, or JSON Lines), resumably, into --out."""
     import asyncio  # here, not at the top: --help and the other commands need no event loop
 
+    if not options["fake"]:
+        tls.prepare()  # made while the rest is imported
     from ._batch import run_batch
     from ._folder_lock import FolderBusy, FolderLock
     from ._inputs import InvalidInput, ItemSource, json_lines_by_suffix
