@@ -160,7 +160,9 @@ class AsyncImagesClient(_ClientBase):
 
     async def _post(self, url: str, body: dict[str, Any], request: ImageRequest, limit: httpx.Timeout | None) -> Answer:
         timeout = limit or self._http.timeout
-        outgoing = self._http.build_request("POST", url, json=body, headers=self._headers, timeout=timeout)
+        outgoing = self._http.build_request(
+            "POST", self._parsed_urls.get(url, url), json=body, headers=self._headers, timeout=timeout
+        )
         reader: AnswerReader | None = None
         response: httpx.Response | None = None
         try:
