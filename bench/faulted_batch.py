@@ -46,6 +46,7 @@ CONTENDERS = {
     "zai-sdk": (PEER_PYTHON, True),
     "zhipu-images batch, no faults": (None, False),
     "zhipu_images (AsyncImagesClient), no faults": (LIB_PYTHON, False),
+    "raw httpx (no retries), no faults": (LIB_PYTHON, False),
 }
 
 
