@@ -43,6 +43,16 @@ async def echo_line(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) 
     writer.close()
 
 
+def closes_when(event: asyncio.Event) -> Handler:
+    """A handler that reads nothing and closes the connection once ``event`` is set."""
+
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await event.wait()
+        writer.close()
+
+    return handler
+
+
 async def connect(port: int, seconds: float | None = 5) -> AsyncioStream:
     stream = await AsyncioBackend().connect_tcp("127.0.0.1", port, timeout=seconds)
     assert isinstance(stream, AsyncioStream)
@@ -81,12 +91,7 @@ async def test_a_read_returns_at_most_what_was_asked_and_keeps_the_rest() -> Non
 async def test_an_idle_connection_is_readable_once_the_server_closes_it_and_then_reads_empty() -> None:
     """How httpcore's pool finds a keep-alive connection the server dropped: 'readable' while idle."""
     closing = asyncio.Event()
-
-    async def close_on_signal(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        await closing.wait()
-        writer.close()
-
-    async with serving(close_on_signal) as port:
+    async with serving(closes_when(closing)) as port:
         stream = await connect(port)
         assert stream.get_extra_info("is_readable") is False
         closing.set()
@@ -142,12 +147,7 @@ async def test_a_connect_out_of_time_is_a_connect_timeout() -> None:
 
 async def test_a_server_that_does_not_read_makes_a_large_write_time_out() -> None:
     stop = asyncio.Event()
-
-    async def never_read(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        await stop.wait()
-        writer.close()
-
-    async with serving(never_read) as port:
+    async with serving(closes_when(stop)) as port:  # it never reads
         stream = await connect(port)
         with pytest.raises(httpcore.WriteTimeout):
             await stream.write(b"x" * (64 * 2**20), timeout=0.2)  # more than the kernel's buffers take
