@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import hashlib
 import json
 import os
 import pty
@@ -29,8 +30,10 @@ from hypothesis import strategies as st
 
 from tests.hostile import HostileServer
 from tests.processes import child_env
+from zhipu_images import RequestValidationError
+from zhipu_images._validation import validate_request
 from zhipu_images.cli._folder_lock import LOCK_FILE
-from zhipu_images.cli._inputs import BatchItem, ItemSource, _Seen
+from zhipu_images.cli._inputs import BatchItem, ItemSource, _digest, _Seen, key_of
 from zhipu_images.cli._manifest import MANIFEST, Appender, LineMarks, Record, parse
 from zhipu_images.fake import FakePlatform, FakeServer, running_fake_server
 
@@ -533,3 +536,36 @@ def test_a_manifest_line_the_disk_cut_costs_only_that_line(tmp_path: Path, monke
     lines = (tmp_path / MANIFEST).read_bytes().split(b"\n")
     assert [json.loads(lines[i])["key"] for i in (0, 2)] == ["a", "c"]
     assert lines[1] == b'{"key'  # the cut line, alone
+
+
+# --- item keys stay as earlier versions wrote them ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("model", "prompt", "params", "key"),
+    [
+        ("glm-image", "一只可爱的小猫咪，坐在窗台上", {}, "c36c53bf5977715f-1"),
+        ("cogview-4-250304", 'a "quoted" cat\\n', {"size": "1024x1024", "quality": "hd"}, "bf31d502d6f8a5a8-1"),
+        ("dall-e-3", "a cat", {"style": "vivid"}, "2af9b94dbce24fdb-1"),
+    ],
+)
+def test_an_item_s_key_is_the_one_earlier_versions_recorded(
+    model: str, prompt: str, params: dict[str, Any], key: str
+) -> None:
+    """A manifest written before names items by these keys; a resume that computed others would pay again."""
+    assert key_of(_digest(validate_request(model, prompt, **params)), 1) == key
+
+
+# For any prompt, the digest is the SHA-256 of the request's fields as json.dumps(..., ensure_ascii=False) writes
+# them, the encoding keys have always used.
+@given(st.text(min_size=1, max_size=200).filter(lambda text: text.strip() != ""))
+@settings(max_examples=200)
+def test_the_digest_hashes_the_fields_as_json_dumps_writes_them(prompt: str) -> None:
+    try:
+        request = validate_request("glm-image", prompt)
+    except RequestValidationError:
+        return
+    fields = [request.model, request.prompt, request.size, request.quality, request.n, request.style]
+    fields += [request.response_format, request.user_id, request.watermark_enabled]
+    expected = hashlib.sha256(json.dumps(fields, ensure_ascii=False).encode()).digest()[:8]
+    assert _digest(request) == int.from_bytes(expected, "big")
