@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import ssl
+import subprocess
+import sys
+import textwrap
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -81,3 +84,26 @@ def test_a_sending_command_prepares_the_context_and_the_fake_does_not(
     assert len(calls) == 1
     assert run(command, *first, "--fake", "-o", str(tmp_path / "fake")).exit_code == 0
     assert len(calls) == 1
+
+
+def test_a_process_that_exits_without_taking_the_context_waits_for_it_to_be_made() -> None:
+    """A command refusing its input exits while the context is being made; the thread must not be cut off
+    inside OpenSSL at exit (the interpreter crashed with SIGSEGV, instead of exiting 2)."""
+    script = textwrap.dedent(
+        """
+        import sys, time
+        from zhipu_images import _tls
+        make = _tls._make
+        def slow():
+            time.sleep(0.3)
+            context = make()
+            print("made", flush=True)
+            return context
+        _tls._make = slow
+        _tls.prepare()
+        sys.exit(2)
+        """
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2, done.stderr
+    assert done.stdout == "made\n"

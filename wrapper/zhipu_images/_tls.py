@@ -41,7 +41,9 @@ def prepare() -> None:
         if _prepared is not None:
             return
         _prepared = Future()
-        threading.Thread(target=_make_into, args=(_prepared,), name="zhipu-images-tls", daemon=True).start()
+        # Not a daemon: a command that fails before it takes the context exits only once it is made. Exiting
+        # while the thread was inside OpenSSL crashed the interpreter (SIGSEGV instead of exit code 2).
+        threading.Thread(target=_make_into, args=(_prepared,), name="zhipu-images-tls").start()
 
 
 def context() -> ssl.SSLContext:
