@@ -176,6 +176,36 @@ def test_an_item_whose_image_file_is_not_an_image_is_not_done_and_its_recorded_u
     assert_one_image_per_prompt(out, 2)
 
 
+def test_an_image_file_replaced_by_a_fifo_does_not_hang_the_resume(
+    tmp_path: Path, server: FakeServer, platform: FakePlatform
+) -> None:
+    """Opening a FIFO for reading waits for a writer that never comes; the check of saved files must not."""
+    prompts = write_prompts(tmp_path, 2)
+    out = tmp_path / "out"
+    assert batch(server, prompts, out).returncode == 0
+    replaced = images(out)[0]
+    replaced.unlink()
+    os.mkfifo(replaced)
+    resumed = batch(server, prompts, out)
+    assert resumed.returncode == 0, resumed.stderr
+    assert "1 done, 1 already done" in resumed.stderr
+    assert platform.received == 2  # fetched again from its recorded URL
+    assert replaced.read_bytes().startswith(b"\x89PNG")
+
+
+def test_a_manifest_replaced_by_a_fifo_is_refused_and_nothing_is_sent(
+    tmp_path: Path, server: FakeServer, platform: FakePlatform
+) -> None:
+    prompts = write_prompts(tmp_path, 2)
+    out = tmp_path / "out"
+    out.mkdir()
+    os.mkfifo(out / MANIFEST)
+    refused = batch(server, prompts, out)
+    assert refused.returncode == 2
+    assert "not a regular file" in refused.stderr
+    assert platform.received == 0
+
+
 def test_a_symlinked_manifest_is_refused(tmp_path: Path, server: FakeServer, platform: FakePlatform) -> None:
     prompts = write_prompts(tmp_path, 2)
     out = tmp_path / "out"

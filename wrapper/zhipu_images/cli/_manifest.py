@@ -119,9 +119,11 @@ def image_index(name: str) -> int | None:
 
 
 def is_image(path: str) -> bool:
-    """A regular file (not a symlink) that starts like an image. (A ``str``: pathlib costs more than the check.)"""
+    """A regular file (not a symlink) that starts like an image. (A ``str``: pathlib costs more than the check.)
+
+    Opened without blocking: opening a FIFO put in an image's place would otherwise wait for a writer."""
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0))
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     except OSError:
         return False
     try:
@@ -152,12 +154,17 @@ def _lines(path: Path) -> Iterator[tuple[int, bytes | None]]:
 
 @contextlib.contextmanager
 def _open(path: Path, flags: int) -> Iterator[Any]:
+    """The manifest, opened without following a symlink and without blocking (a FIFO would wait for a
+    writer); anything but a regular file is refused: read as empty, a FIFO would have every item paid again."""
     try:
-        fd = os.open(path, flags | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0), 0o666)
+        fd = os.open(path, flags | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0), 0o666)
     except OSError as error:
         if path.is_symlink():
             raise ManifestError(f"{path} is a symlink; refusing to follow it (move it away and run again)") from None
         raise ManifestError(f"cannot open {path}: {error.strerror}") from None
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise ManifestError(f"{path} is not a regular file; refusing to read it (move it away and run again)")
     with os.fdopen(fd, "rb" if flags == os.O_RDONLY else "ab") as file:
         yield file
 
