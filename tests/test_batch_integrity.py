@@ -20,7 +20,7 @@ import subprocess
 import sys
 import termios
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -160,37 +160,31 @@ def test_a_damaged_manifest_line_is_skipped_with_a_warning_and_its_item_done_aga
     assert_one_image_per_prompt(out, 3)
 
 
+def _html_in_its_place(image: Path) -> None:
+    image.write_bytes(b"<html>not an image</html>")
+
+
+def _fifo_in_its_place(image: Path) -> None:
+    """Opening a FIFO for reading waits for a writer that never comes: the check of saved files must not."""
+    image.unlink()
+    os.mkfifo(image)
+
+
+@pytest.mark.parametrize("damage", [_html_in_its_place, _fifo_in_its_place], ids=["html", "fifo"])
 def test_an_item_whose_image_file_is_not_an_image_is_not_done_and_its_recorded_url_is_fetched_again(
-    tmp_path: Path, server: FakeServer, platform: FakePlatform
+    tmp_path: Path, server: FakeServer, platform: FakePlatform, damage: Callable[[Path], None]
 ) -> None:
     prompts = write_prompts(tmp_path, 2)
     out = tmp_path / "out"
     assert batch(server, prompts, out).returncode == 0
     damaged = images(out)[0]
-    damaged.write_bytes(b"<html>not an image</html>")
+    damage(damaged)
     resumed = batch(server, prompts, out)
     assert resumed.returncode == 0, resumed.stderr
     assert "1 done, 1 already done" in resumed.stderr
     assert platform.received == 2  # the image came again from its recorded URL: not paid twice
     assert damaged.read_bytes().startswith(b"\x89PNG")
     assert_one_image_per_prompt(out, 2)
-
-
-def test_an_image_file_replaced_by_a_fifo_does_not_hang_the_resume(
-    tmp_path: Path, server: FakeServer, platform: FakePlatform
-) -> None:
-    """Opening a FIFO for reading waits for a writer that never comes; the check of saved files must not."""
-    prompts = write_prompts(tmp_path, 2)
-    out = tmp_path / "out"
-    assert batch(server, prompts, out).returncode == 0
-    replaced = images(out)[0]
-    replaced.unlink()
-    os.mkfifo(replaced)
-    resumed = batch(server, prompts, out)
-    assert resumed.returncode == 0, resumed.stderr
-    assert "1 done, 1 already done" in resumed.stderr
-    assert platform.received == 2  # fetched again from its recorded URL
-    assert replaced.read_bytes().startswith(b"\x89PNG")
 
 
 def test_a_manifest_replaced_by_a_fifo_is_refused_and_nothing_is_sent(
