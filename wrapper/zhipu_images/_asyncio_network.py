@@ -175,11 +175,9 @@ class AsyncioStream(httpcore.AsyncNetworkStream):
     def get_extra_info(self, info: str) -> Any:
         if info == "is_readable":
             # What the loop has delivered answers without a system call; otherwise ask the socket, as
-            # httpcore does, for an end the loop has not read yet.
+            # httpcore does, for an end the loop has not read yet (no socket counts as an end, as there).
             connection = self._connection
-            if connection.chunks or connection.at_eof:
-                return True
-            return self._socket is not None and is_socket_readable(self._socket)
+            return bool(connection.chunks) or connection.at_eof or is_socket_readable(self._socket)
         if info == "socket":
             return self._socket
         if info == "ssl_object":
