@@ -19,8 +19,9 @@ import httpx
 import pytest
 import trustme
 
+import zhipu_images._asyncio_network as network
 from zhipu_images import AsyncImagesClient
-from zhipu_images._asyncio_network import PAUSE_AT, AsyncioBackend, AsyncioStream, asyncio_transport
+from zhipu_images._asyncio_network import PAUSE_AT, SEND_AT, AsyncioBackend, AsyncioStream, asyncio_transport
 
 Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
 
@@ -102,6 +103,94 @@ async def test_an_idle_connection_is_readable_once_the_server_closes_it_and_then
         assert stream.get_extra_info("is_readable") is True
         assert await stream.read(65536, timeout=5) == b""  # httpcore: "Server disconnected ..."
         await stream.aclose()
+
+
+async def test_while_the_loop_reads_a_socket_idle_checks_make_no_system_call(monkeypatch: pytest.MonkeyPatch) -> None:
+    """httpcore's pool asks every idle connection, on every request and answer, whether it was closed: the loop
+    already watches the socket, so only a paused one is polled."""
+    polled: list[object] = []
+
+    def poll(sock: object) -> bool:
+        polled.append(sock)
+        return False
+
+    monkeypatch.setattr(network, "is_socket_readable", poll)
+    async with serving(echo_line) as port:
+        stream = await connect(port)
+        assert [stream.get_extra_info("is_readable") for _ in range(3)] == [False, False, False]
+        assert polled == []
+        stream._connection.reading_paused = True
+        assert stream.get_extra_info("is_readable") is False
+        assert polled == [stream.get_extra_info("socket")]
+        await stream.aclose()
+
+
+class _Sends:
+    """Records what a stream hands its transport (a unit-level spy on a real connection)."""
+
+    def __init__(self, stream: AsyncioStream) -> None:
+        self.calls: list[bytes] = []
+        transport = stream._transport
+        original = transport.write
+
+        def write(data: bytes | bytearray | memoryview) -> None:
+            self.calls.append(bytes(data))
+            original(data)
+
+        transport.write = write  # type: ignore[method-assign]
+
+
+async def test_a_request_written_in_pieces_goes_out_in_one_send_before_its_answer_is_read() -> None:
+    """httpcore writes headers and body apart; each send woke the server and cost 150-350 us on loopback."""
+    async with serving(echo_line) as port:
+        stream = await connect(port)
+        sends = _Sends(stream)
+        await stream.write(b"POST / HTTP/1.1\r\n", timeout=5)
+        await stream.write(b"body\n", timeout=5)
+        assert sends.calls == []  # held until the answer is read
+        assert await read_until(stream, 17) == b"POST / HTTP/1.1\r\n"  # the server echoes the first line
+        assert sends.calls == [b"POST / HTTP/1.1\r\nbody\n"]
+        await stream.aclose()
+
+
+async def test_what_is_written_goes_out_on_the_loop_s_next_turn_even_if_nothing_reads() -> None:
+    received: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
+
+    async def record(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        received.set_result(await reader.readline())
+        await reader.read()
+        writer.close()
+
+    async with serving(record) as port:
+        stream = await connect(port)
+        await stream.write(b"no read follows\n", timeout=5)
+        assert await asyncio.wait_for(received, 5) == b"no read follows\n"
+        await stream.aclose()
+
+
+async def test_a_large_write_is_sent_at_once() -> None:
+    async with serving(echo_line) as port:
+        stream = await connect(port)
+        sends = _Sends(stream)
+        await stream.write(b"x" * SEND_AT, timeout=5)
+        assert [len(data) for data in sends.calls] == [SEND_AT]
+        await stream.aclose()
+
+
+async def test_a_request_abandoned_before_it_went_out_is_never_sent() -> None:
+    """Closing a connection with a request still held (httpcore does so for a cancelled request) drops it:
+    the platform never sees, nor bills, a request its client gave up on."""
+    received: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
+
+    async def record(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        received.set_result(await reader.read())
+        writer.close()
+
+    async with serving(record) as port:
+        stream = await connect(port)
+        await stream.write(b"POST /images/generations HTTP/1.1\r\n", timeout=5)
+        await stream.aclose()
+        assert await asyncio.wait_for(received, 5) == b""
 
 
 async def test_a_connection_reset_reads_as_a_read_error() -> None:

@@ -16,8 +16,12 @@ from ._platform import FakePlatform, FakeRequest
 class _Handler(BaseHTTPRequestHandler):
     server: FakeServer
     protocol_version = "HTTP/1.1"
-    # Headers and body go out in two writes; with Nagle's algorithm on, the client's delayed ACK
-    # stalls every keep-alive response by ~40 ms.
+    # An answer up to this size (headers and body) leaves in one write once the request is done
+    # (``handle_one_request`` flushes), as a real server sends a small answer: unbuffered, every answer was
+    # two segments, and its client woke twice to read it.
+    wbufsize = 64 * 1024
+    # A larger one still goes out in two writes; with Nagle's algorithm on, the client's delayed ACK would
+    # stall each by ~40 ms.
     disable_nagle_algorithm = True
     _arrived = 0.0
 
