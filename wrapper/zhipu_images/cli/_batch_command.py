@@ -25,7 +25,16 @@ from .._exceptions import (
 )
 from .._limits import TIERS
 from .._redact import safe_text
-from ._app import _async_client, _connection_options, _endpoint_problem, _fail, _in_cli_words, _writable_folder, app
+from ._app import (
+    _async_client,
+    _connection_options,
+    _endpoint_problem,
+    _fail,
+    _in_cli_words,
+    _writable_folder,
+    app,
+    settle,
+)
 
 #: Manifest problems printed one by one; the rest are counted.
 SHOWN_MANIFEST_PROBLEMS = 20
@@ -124,6 +133,7 @@ def batch(
                 allow_unknown_model=allow_unknown_model,
             )
 
+    settle()
     try:
         with FolderLock(out):
             summary = asyncio.run(main())
