@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 import zhipu_images._async_client
@@ -34,6 +35,7 @@ from zhipu_images import (
     ServerError,
     UnexpectedResponseError,
 )
+from zhipu_images._download import checked_url
 
 KEY = "hostile-test-key.5f3c9a"
 
@@ -154,6 +156,19 @@ def test_an_image_url_with_a_control_character_is_a_download_error(
     image = driver.generate("a cat").images[0]
     with pytest.raises(DownloadError, match=r"not a valid URL|control characters"):
         driver.download(image, tmp_path)
+
+
+@pytest.mark.parametrize("url", ["https://img.test/a b.png", "https://img.test/a.png?sig=a b"])
+def test_an_image_url_httpx_would_quietly_rewrite_is_refused_before_anything_is_fetched(url: str) -> None:
+    """httpx refuses control characters itself, but percent-encodes a space and sends the request anyway: to
+    another URL than the answer gave."""
+    with pytest.raises(DownloadError, match="contains spaces or control characters"):
+        checked_url(url)
+
+
+def test_a_checked_image_url_is_sent_as_parsed() -> None:
+    url = "https://img.test/files/a%20b.png?expires=1&sig=x"
+    assert checked_url(url) == httpx.URL(url)
 
 
 def test_a_png_signature_followed_by_html_is_not_saved(

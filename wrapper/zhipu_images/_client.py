@@ -141,7 +141,7 @@ class _ClientBase:
 
     def _start_download(
         self, image: GeneratedImage | str, dest: str | os.PathLike[str], filename: str | None, max_bytes: int | None
-    ) -> Path | tuple[str, AtomicImageFile]:
+    ) -> Path | tuple[httpx.URL, AtomicImageFile]:
         """Everything before the network: a b64 image is saved at once; a URL is checked and a target opened."""
         # Imported on first download: generate() alone never needs it.
         from ._download import AtomicImageFile, checked_stem, checked_url, decode_b64, save_bytes

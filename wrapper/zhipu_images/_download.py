@@ -13,6 +13,7 @@ import binascii
 import contextlib
 import hashlib
 import os
+import re
 import secrets
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -27,6 +28,8 @@ from ._results import GeneratedImage
 
 #: hidden temporary files, renamed into place when complete
 TEMP_PREFIX = ".zhipu-images-"
+#: What an image URL may not hold: a space, a control character or DEL.
+_SPACE_OR_CONTROL = re.compile(r"[\x00-\x20\x7f]")
 
 _SIGNATURES = (
     (b"\x89PNG\r\n\x1a\n", "png"),
@@ -74,13 +77,15 @@ def structure_problem(extension: str, head: bytes, tail: bytes, size: int) -> st
     return None
 
 
-def checked_url(url: str) -> str:
-    """``url`` if httpx can send it to an http(s) host; a ``DownloadError`` saying why not otherwise."""
+def checked_url(url: str) -> httpx.URL:
+    """``url``, parsed, if httpx can send it to an http(s) host; a ``DownloadError`` saying why not otherwise.
+
+    The download sends the parsed URL: httpx would otherwise parse the text again (~30 us each)."""
     if not isinstance(url, str):
         raise DownloadError(f"image URL: expected a string, got {type(url).__name__}")
     try:
         parts = urlsplit(url)
-        httpx.URL(url)
+        parsed = httpx.URL(url)
     except (ValueError, httpx.InvalidURL) as error:
         raise DownloadError(f"image URL {safe_text(url, limit=200)!r} is not a valid URL ({error})") from None
     scheme = parts.scheme.lower()
@@ -88,9 +93,9 @@ def checked_url(url: str) -> str:
         raise DownloadError(
             f"refusing to download from a {scheme or 'relative'!s} URL; only http and https are allowed"
         )
-    if any(ord(char) < 0x21 or ord(char) == 0x7F for char in url):
+    if _SPACE_OR_CONTROL.search(url):
         raise DownloadError(f"image URL {safe_text(url, limit=200)!r} contains spaces or control characters")
-    return url
+    return parsed
 
 
 def checked_dest(dest: object) -> Path:
