@@ -91,3 +91,39 @@ def test_rate_limits_are_retried_quickly_first_then_waited_out(tmp_path: Path, m
     assert all(wait <= 1.0 for wait in waits[:2])  # the client's policy: 0.5 s, then 1 s at most
     assert 0.8 * 4 <= waits[2] <= 1.2 * 4  # then the batch's own backoff (2 s ** attempt), as before
     assert platform.generated == 1
+
+
+def test_waiting_out_rate_limits_leaves_the_quick_retries_of_other_failures(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two 1302s, then a 500 and a dropped connection: each kind gets its own retries. Counted together, the
+    third failure ended the item (about one in ten thousand with 5% faults), paid for nothing but failed."""
+    platform = FakePlatform()
+    platform.fail_next("rate_limit", times=2)
+    platform.fail_next("server_error")
+    platform.fail_next("drop")
+
+    async def no_wait(seconds: float) -> None:
+        await asyncio.sleep(0)
+
+    monkeypatch.setattr(_batch, "_sleep", no_wait)
+    summary = _run(platform, ['{"prompt": "unlucky"}'], tmp_path / "out", concurrency=1)
+    assert (summary.done, summary.failed) == (1, 0)
+    assert platform.received == 5
+    assert platform.generated == 1
+
+
+def test_other_failures_still_end_an_item_after_the_client_s_retries(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    platform = FakePlatform()
+    platform.fail_next("server_error", times=3)
+
+    async def no_wait(seconds: float) -> None:
+        await asyncio.sleep(0)
+
+    monkeypatch.setattr(_batch, "_sleep", no_wait)
+    summary = _run(platform, ['{"prompt": "broken server"}'], tmp_path / "out", concurrency=1)
+    assert (summary.done, summary.failed) == (0, 1)
+    assert platform.received == 3  # the first attempt and the policy's 2 retries
+    assert platform.generated == 0
