@@ -233,8 +233,8 @@ class _Batch:
         # Retries and waits are counted apart for rate limits and for other failures: waiting out 1302s
         # used up the quick retries of the rest, and with 5% faults about one item in ten thousand failed
         # after 1302, 500, dropped connection.
-        attempts = {True: 0, False: 0}
-        waits = {True: 0.0, False: 0.0}
+        attempts = {"rate limits": 0, "other failures": 0}
+        waits = {"rate limits": 0.0, "other failures": 0.0}
         while True:
             wanted = count - sum(len(result.images) for result in paid)
             parameters = request.parameters() | {"n": wanted, "allow_unknown_model": self.allow_unknown_model}
@@ -251,14 +251,14 @@ class _Batch:
                         paid.append(error.partial_result)
                     if error.scope == "account":
                         self.stop(error)
-                    limited = isinstance(error, RateLimitError)
+                    kind = "rate limits" if isinstance(error, RateLimitError) else "other failures"
                     retry = error.scope != "account"
-                    delay = self._retry_delay(error, attempts[limited], waits[limited]) if retry else None
+                    delay = self._retry_delay(error, attempts[kind], waits[kind]) if retry else None
                     if delay is None:
                         return (merge(paid, request) if paid else None), error
             await _sleep(delay)  # without a slot: others may use it meanwhile
-            attempts[limited] += 1
-            waits[limited] += delay
+            attempts[kind] += 1
+            waits[kind] += delay
 
     def _retry_delay(self, error: ImagesError, attempt: int, waited: float) -> float | None:
         """Seconds before the next attempt, or None to give up: the client's policy (a few quick retries of
