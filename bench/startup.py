@@ -97,14 +97,14 @@ def kib(field):
     return int(re.search(field + r":\\s+(\\d+) kB", Path("/proc/self/status").read_text())[1])
 
 client = ImagesClient(api_key="k")
-folder = tempfile.mkdtemp()
-before = kib("VmRSS")
-Path("/proc/self/clear_refs").write_text("5")  # reset the peak (VmHWM) to the current RSS
-if sys.argv[2] == "stream":
-    size = client.download(GeneratedImage(url=sys.argv[1]), folder, max_bytes=128 * 1024 * 1024).stat().st_size
-else:
-    size = len(httpx.get(sys.argv[1]).content)
-print(size, (kib("VmHWM") - before) / 1024)
+with tempfile.TemporaryDirectory() as folder:  # the 64 MiB image is removed with it
+    before = kib("VmRSS")
+    Path("/proc/self/clear_refs").write_text("5")  # reset the peak (VmHWM) to the current RSS
+    if sys.argv[2] == "stream":
+        size = client.download(GeneratedImage(url=sys.argv[1]), folder, max_bytes=128 * 1024 * 1024).stat().st_size
+    else:
+        size = len(httpx.get(sys.argv[1]).content)
+    print(size, (kib("VmHWM") - before) / 1024)
 """
 
 

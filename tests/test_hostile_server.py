@@ -237,13 +237,15 @@ _PROBE = textwrap.dedent(
         with ImagesClient(**options) as client:
             result = client.generate("a cat")
             if action == "download":
-                client.download(result.images[0], tempfile.mkdtemp())
+                with tempfile.TemporaryDirectory() as folder:
+                    client.download(result.images[0], folder)
 
     async def async_call():
         async with AsyncImagesClient(**options) as client:
             result = await client.generate("a cat")
             if action == "download":
-                await client.download(result.images[0], tempfile.mkdtemp())
+                with tempfile.TemporaryDirectory() as folder:
+                    await client.download(result.images[0], folder)
 
     import zhipu_images._client, zhipu_images._async_client
     zhipu_images._client._sleep = lambda seconds: None
