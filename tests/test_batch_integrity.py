@@ -7,6 +7,7 @@ generation requests the fake server answered, and every test asserts it.
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import hashlib
 import json
@@ -19,6 +20,7 @@ import struct
 import subprocess
 import sys
 import termios
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -32,6 +34,7 @@ from tests.hostile import HostileServer
 from tests.processes import child_env
 from zhipu_images import RequestValidationError
 from zhipu_images._validation import validate_request
+from zhipu_images.cli import _manifest as manifest_module
 from zhipu_images.cli._folder_lock import LOCK_FILE
 from zhipu_images.cli._inputs import BatchItem, ItemSource, _digest, _Seen, key_of
 from zhipu_images.cli._manifest import MANIFEST, Appender, LineMarks, Record, parse
@@ -560,6 +563,64 @@ def test_a_manifest_line_the_disk_cut_costs_only_that_line(tmp_path: Path, monke
     lines = (tmp_path / MANIFEST).read_bytes().split(b"\n")
     assert [json.loads(lines[i])["key"] for i in (0, 2)] == ["a", "c"]
     assert lines[1] == b'{"key'  # the cut line, alone
+
+
+def _every_second(monkeypatch: pytest.MonkeyPatch, fsync: Callable[[int], None]) -> list[int]:
+    """Every append asks for a sync (when none is running); ``fsync`` stands in for the system's. The fds it
+    was called with, in order."""
+    calls: list[int] = []
+
+    def recorded(fd: int) -> None:
+        calls.append(fd)
+        fsync(fd)
+
+    monkeypatch.setattr(manifest_module, "SYNC_INTERVAL", 0.0)
+    monkeypatch.setattr(os, "fsync", recorded)
+    return calls
+
+
+def test_a_slow_fsync_of_the_manifest_does_not_hold_up_the_next_records(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The periodic fsync runs in a thread: records go on being appended while it lasts (on the batch's loop
+    it stalled every request in flight), one sync at a time, and ``close`` waits for it, then syncs the rest."""
+    started, finish = threading.Event(), threading.Event()
+
+    def slow(fd: int) -> None:
+        started.set()
+        assert finish.wait(10)
+
+    calls = _every_second(monkeypatch, slow)
+    appender = Appender(tmp_path / MANIFEST, 0)
+    assert appender.append({"key": "a", "line": 1, "status": "done"}) == 0
+    assert started.wait(30)
+    for line in range(2, 6):  # while the sync hangs
+        assert appender.append({"key": "b", "line": line, "status": "done"}) == line - 1
+    assert len(calls) == 1  # no second sync was queued behind the first
+    finish.set()
+    appender.close()
+    assert len(calls) == 2  # the periodic one, and the last one, after it
+    assert len((tmp_path / MANIFEST).read_bytes().splitlines()) == 5
+
+
+def test_a_failed_fsync_of_the_manifest_stops_the_next_append(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An fsync that fails in its thread (EIO: the disk lost written data) is raised by the next append, which
+    writes nothing, so the batch stops as on a full disk; once raised, appends go on."""
+
+    def broken(fd: int) -> None:
+        raise OSError(errno.EIO, "Input/output error")
+
+    calls = _every_second(monkeypatch, broken)
+    appender = Appender(tmp_path / MANIFEST, 0)
+    appender.append({"key": "a", "line": 1, "status": "done"})
+    assert appender._syncer is not None
+    appender._syncer.submit(lambda: None).result()  # one thread, in order: the failed sync is over
+    with pytest.raises(OSError, match="Input/output"):
+        appender.append({"key": "b", "line": 2, "status": "done"})
+    assert appender.append({"key": "c", "line": 3, "status": "done"}) == 1
+    appender.close()
+    assert [json.loads(line)["key"] for line in (tmp_path / MANIFEST).read_bytes().splitlines()] == ["a", "c"]
+    assert len(calls) == 3  # after a, after c, and on close (whose failure is only a lost guarantee)
 
 
 # --- item keys stay as earlier versions wrote them ------------------------------------------------------------------
