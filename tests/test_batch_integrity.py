@@ -565,7 +565,7 @@ def test_a_manifest_line_the_disk_cut_costs_only_that_line(tmp_path: Path, monke
     assert lines[1] == b'{"key'  # the cut line, alone
 
 
-def _every_second(monkeypatch: pytest.MonkeyPatch, fsync: Callable[[int], None]) -> list[int]:
+def _sync_on_every_append(monkeypatch: pytest.MonkeyPatch, fsync: Callable[[int], None]) -> list[int]:
     """Every append asks for a sync (when none is running); ``fsync`` stands in for the system's. The fds it
     was called with, in order."""
     calls: list[int] = []
@@ -590,7 +590,7 @@ def test_a_slow_fsync_of_the_manifest_does_not_hold_up_the_next_records(
         started.set()
         assert finish.wait(10)
 
-    calls = _every_second(monkeypatch, slow)
+    calls = _sync_on_every_append(monkeypatch, slow)
     appender = Appender(tmp_path / MANIFEST, 0)
     assert appender.append({"key": "a", "line": 1, "status": "done"}) == 0
     assert started.wait(30)
@@ -610,7 +610,7 @@ def test_a_failed_fsync_of_the_manifest_stops_the_next_append(tmp_path: Path, mo
     def broken(fd: int) -> None:
         raise OSError(errno.EIO, "Input/output error")
 
-    calls = _every_second(monkeypatch, broken)
+    calls = _sync_on_every_append(monkeypatch, broken)
     appender = Appender(tmp_path / MANIFEST, 0)
     appender.append({"key": "a", "line": 1, "status": "done"})
     assert appender._syncer is not None
