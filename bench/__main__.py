@@ -45,6 +45,15 @@ def _instruction_keys(name: str, mode: str, sdk_venv: bool) -> tuple[str, str]:
     return own, f"raw httpx{suffix}{venv}"
 
 
+def _why_lost(summary: faulted_batch.Summary) -> str:
+    """How the CLI's lost prompts failed (over all rounds), as its manifests say."""
+    if not summary.failed_as:
+        return ""
+    return (
+        " (failed, in all rounds: " + ", ".join(f"{error} x{count}" for error, count in summary.failed_as.items()) + ")"
+    )
+
+
 def _scale_rows(sizes: tuple[int, int, int]) -> list[Row]:
     """The batch at growing sizes: peak memory, rate, and the resume of a finished run."""
     rows: list[Row] = []
@@ -215,7 +224,8 @@ def main() -> int:
                 f"{prompts:,} prompts, limit 10, 50-150 ms{'' if 'no faults' in name else ', 5% faults'}: {name}",
                 f"{summary.ratio:.3f}x ideal (range {summary.spread[0]:.3f}-{summary.spread[1]:.3f}; "
                 f"{summary.nominal_ratio:.3f}x the nominal {prompts / 100:.0f} s)",
-                f"{summary.ratio / raw.ratio:.3f}x raw httpx; lost {summary.lost}, wasted {summary.wasted}, "
+                f"{summary.ratio / raw.ratio:.3f}x raw httpx; lost {summary.lost}{_why_lost(summary)}, "
+                f"wasted {summary.wasted}, "
                 f"1302 over the limit {summary.refused}, max in flight {summary.max_in_flight}",
                 target,
             )

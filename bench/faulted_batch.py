@@ -26,6 +26,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -59,6 +60,8 @@ class Outcome:
     generated: int
     refused: int
     max_in_flight: int
+    #: for the CLI, the error each failed item ended with (its manifest says), e.g. "ServerError 500"
+    failed_as: tuple[str, ...] = ()
 
     @property
     def ratio(self) -> float:
@@ -77,6 +80,8 @@ class Summary:
     wasted: int
     refused: int
     max_in_flight: int
+    #: why the CLI's lost prompts failed, over all rounds: error -> items
+    failed_as: dict[str, int]
 
 
 def _one(contender: str, prompts: int, cap: int, folder: Path, seed: int) -> Outcome:
@@ -101,6 +106,7 @@ def _one(contender: str, prompts: int, cap: int, folder: Path, seed: int) -> Out
         if done.returncode not in (0, 1):
             raise RuntimeError(f"{contender} failed: {done.stderr[-3000:]}")
         saved = len(list(out.glob("*.png")))
+        failed_as = _failed_as(out / "manifest.jsonl") if python is None else ()
     finally:
         server.send_signal(signal.SIGINT)
         report = server.communicate(timeout=30)[1]
@@ -109,7 +115,18 @@ def _one(contender: str, prompts: int, cap: int, folder: Path, seed: int) -> Out
     )
     assert found is not None, report
     ideal = float(found[4]) / cap
-    return Outcome(seconds, ideal, saved, prompts, int(found[3]), int(found[2]), int(found[1]))
+    return Outcome(seconds, ideal, saved, prompts, int(found[3]), int(found[2]), int(found[1]), failed_as)
+
+
+def _failed_as(manifest: Path) -> tuple[str, ...]:
+    """The error each failed item of a batch ended with, from its manifest."""
+    errors = []
+    for line in manifest.read_text().splitlines():
+        record = json.loads(line)
+        if record.get("status") == "failed":
+            error = record.get("error") or {}
+            errors.append(" ".join(str(part) for part in (error.get("type"), error.get("code")) if part))
+    return tuple(errors)
 
 
 def _env() -> dict[str, str]:
@@ -135,6 +152,7 @@ def run(prompts: int = 1000, cap: int = 10, rounds: int = 3) -> dict[str, Summar
             wasted=max(run.generated - run.saved for run in runs),
             refused=max(run.refused for run in runs),
             max_in_flight=max(run.max_in_flight for run in runs),
+            failed_as=dict(Counter(error for run in runs for error in run.failed_as)),
         )
     return summaries
 
