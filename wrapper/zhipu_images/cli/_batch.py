@@ -252,8 +252,7 @@ class _Batch:
                     if error.scope == "account":
                         self.stop(error)
                     kind = "rate limits" if isinstance(error, RateLimitError) else "other failures"
-                    retry = error.scope != "account"
-                    delay = self._retry_delay(error, attempts[kind], waits[kind]) if retry else None
+                    delay = None if error.scope == "account" else self._retry_delay(error, attempts[kind], waits[kind])
                     if delay is None:
                         return (merge(paid, request) if paid else None), error
             await _sleep(delay)  # without a slot: others may use it meanwhile
