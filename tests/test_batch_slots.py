@@ -33,6 +33,15 @@ def _run(platform: FakePlatform, lines: list[str], out: Path, concurrency: int) 
     return asyncio.run(main())
 
 
+def _retry_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The batch's waits to retry take one turn of the loop instead of their seconds."""
+
+    async def no_wait(seconds: float) -> None:
+        await asyncio.sleep(0)
+
+    monkeypatch.setattr(_batch, "_sleep", no_wait)
+
+
 def test_a_wait_to_retry_holds_no_generation_slot(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """With one slot, the first item's 500 is retried only after the second item was sent: the wait happened
     with the slot free. (Held through the wait, the second item could not be sent, and this wait would end
@@ -61,10 +70,7 @@ def test_an_n_item_retried_after_a_partial_failure_pays_only_for_the_missing_ima
     platform = FakePlatform()
     platform.fail_next("server_error")  # one of the item's three requests
 
-    async def no_wait(seconds: float) -> None:
-        await asyncio.sleep(0)
-
-    monkeypatch.setattr(_batch, "_sleep", no_wait)
+    _retry_at_once(monkeypatch)
     out = tmp_path / "out"
     summary = _run(platform, ['{"prompt": "three cats", "n": 3}'], out, concurrency=3)
     assert summary.done == 1
@@ -103,10 +109,7 @@ def test_waiting_out_rate_limits_leaves_the_quick_retries_of_other_failures(
     platform.fail_next("server_error")
     platform.fail_next("drop")
 
-    async def no_wait(seconds: float) -> None:
-        await asyncio.sleep(0)
-
-    monkeypatch.setattr(_batch, "_sleep", no_wait)
+    _retry_at_once(monkeypatch)
     summary = _run(platform, ['{"prompt": "unlucky"}'], tmp_path / "out", concurrency=1)
     assert (summary.done, summary.failed) == (1, 0)
     assert platform.received == 5
@@ -119,10 +122,7 @@ def test_other_failures_still_end_an_item_after_the_client_s_retries(
     platform = FakePlatform()
     platform.fail_next("server_error", times=3)
 
-    async def no_wait(seconds: float) -> None:
-        await asyncio.sleep(0)
-
-    monkeypatch.setattr(_batch, "_sleep", no_wait)
+    _retry_at_once(monkeypatch)
     summary = _run(platform, ['{"prompt": "broken server"}'], tmp_path / "out", concurrency=1)
     assert (summary.done, summary.failed) == (0, 1)
     assert platform.received == 3  # the first attempt and the policy's 2 retries
