@@ -88,6 +88,9 @@ class FakeServer(ThreadingHTTPServer):
         super().__init__((host, port), _Handler)
         self.platform = platform
         self.verbose = verbose
+        # Ready when made: whoever is told the URL next may send at once, and the first requests found the
+        # platform still importing and building its validators (60-80 ms, with its threads waiting on that).
+        platform.warm_up()
 
     @property
     def url(self) -> str:
