@@ -122,12 +122,14 @@ def image_index(name: str) -> int | None:
     return int(tail) if tail.isdigit() and len(tail) < 6 else None
 
 
-def is_image(path: str) -> bool:
+def is_image(path: str, folder: int | None = None) -> bool:
     """A regular file (not a symlink) that starts like an image. (A ``str``: pathlib costs more than the check.)
+    ``folder``: a descriptor of the folder ``path`` is a name in, which spares the kernel walking the folder's
+    path for each file (at a resume, every image is checked: 0.2-0.5 s of 100,000).
 
     Opened without blocking: opening a FIFO put in an image's place would otherwise wait for a writer."""
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0), dir_fd=folder)
     except OSError:
         return False
     try:
@@ -138,15 +140,27 @@ def is_image(path: str) -> bool:
         os.close(fd)
 
 
-def saved_files(out: Path, record: Record) -> dict[int, str]:
-    """Image index -> file name, for the record's files that are still there and are images."""
+def saved_files(out: Path, record: Record, folder: int | None = None) -> dict[int, str]:
+    """Image index -> file name, for the record's files that are still there and are images (``folder``: a
+    descriptor of ``out``, for checking many records)."""
     saved = {}
-    folder = os.fspath(out)
+    path = os.fspath(out)
     for name in record.files:
         index = image_index(name)
-        if index is not None and "/" not in name and name not in (".", "..") and is_image(os.path.join(folder, name)):
+        if index is None or "/" in name or name in (".", ".."):  # a name, never a path (nor one out of ``out``)
+            continue
+        if is_image(name, folder) if folder is not None else is_image(os.path.join(path, name)):
             saved[index] = name
     return saved
+
+
+@contextlib.contextmanager
+def _opened_folder(out: Path) -> Iterator[int]:
+    fd = os.open(out, os.O_RDONLY | os.O_DIRECTORY | getattr(os, "O_CLOEXEC", 0))
+    try:
+        yield fd
+    finally:
+        os.close(fd)
 
 
 def _lines(path: Path) -> Iterator[tuple[int, bytes | None]]:
@@ -195,9 +209,13 @@ def previous_run(out: Path) -> PreviousRun:
     failure with nothing paid): a finished manifest is read once, not copied.
     """
     out.mkdir(parents=True, exist_ok=True)
-    # A killed run (SIGKILL, power loss) cannot remove its temporary files; this run does.
-    for stale in [*out.glob(f"{TEMP_PREFIX}*.part"), *out.glob(".manifest-*.part")]:
-        stale.unlink(missing_ok=True)
+    # A killed run (SIGKILL, power loss) cannot remove its temporary files; this run does. One listing of the
+    # folder, names compared as strings: two pathlib globs of a 100,000-image folder took 0.19 s, one listing 0.08 s.
+    with os.scandir(out) as entries:
+        stale = [entry.path for entry in entries if _is_temporary(entry.name)]
+    for name in stale:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(name)
     path = out / MANIFEST
     if not path.exists() and not path.is_symlink():
         return PreviousRun(done=frozenset(), pending={}, skipped_lines=[], pending_lines={}, line_count=0)
@@ -206,26 +224,27 @@ def previous_run(out: Path) -> PreviousRun:
     done: set[str] = set()
     pending: dict[str, Record] = {}
     lines = 0
-    for number, raw in _lines(path):
-        lines = number
-        if raw is not None and not raw.strip():
-            continue  # an empty line
-        record = parse(raw) if raw is not None else "cut short (the run was killed while writing it)"
-        if isinstance(record, str):
-            skipped.append((number, record))
-            continue
-        key = record.key
-        done.discard(key)  # a later record of a key replaces what an earlier one said
-        pending.pop(key, None)
-        latest.pop(key, None)
-        files = saved_files(out, record)
-        if record.status == "done" and len(files) == len(record.files):
-            done.add(key)
-        elif record.urls or files:
-            pending[key] = record
-        else:
-            continue  # a failure with nothing paid: nothing to keep
-        latest[key] = number - 1
+    with _opened_folder(out) as folder:
+        for number, raw in _lines(path):
+            lines = number
+            if raw is not None and not raw.strip():
+                continue  # an empty line
+            record = parse(raw) if raw is not None else "cut short (the run was killed while writing it)"
+            if isinstance(record, str):
+                skipped.append((number, record))
+                continue
+            key = record.key
+            done.discard(key)  # a later record of a key replaces what an earlier one said
+            pending.pop(key, None)
+            latest.pop(key, None)
+            files = saved_files(out, record, folder)
+            if record.status == "done" and len(files) == len(record.files):
+                done.add(key)
+            elif record.urls or files:
+                pending[key] = record
+            else:
+                continue  # a failure with nothing paid: nothing to keep
+            latest[key] = number - 1
     pending_lines = {key: latest[key] for key in pending}
     if len(latest) < lines:
         keep = LineMarks(latest.values())
@@ -238,6 +257,11 @@ def previous_run(out: Path) -> PreviousRun:
         pending_lines=pending_lines,
         line_count=len(latest),
     )
+
+
+def _is_temporary(name: str) -> bool:
+    """A download's or a compaction's temporary file, which only a run that was killed leaves behind."""
+    return name.endswith(".part") and name.startswith((TEMP_PREFIX, ".manifest-"))
 
 
 class LineMarks:
