@@ -36,7 +36,7 @@ from zhipu_images import RequestValidationError
 from zhipu_images._validation import validate_request
 from zhipu_images.cli import _manifest as manifest_module
 from zhipu_images.cli._folder_lock import LOCK_FILE
-from zhipu_images.cli._inputs import BatchItem, ItemSource, _digest, _Seen, key_of
+from zhipu_images.cli._inputs import BatchItem, InvalidInput, ItemSource, _digest, _Seen, key_of
 from zhipu_images.cli._manifest import MANIFEST, Appender, LineMarks, Record, parse
 from zhipu_images.fake import FakePlatform, FakeServer, running_fake_server
 
@@ -442,6 +442,31 @@ def test_repeated_requests_get_numbered_keys_and_false_candidates_do_not(
         (7, "1"),
     ]
     assert len({item.key.rsplit("-", 1)[0] for item in items}) == 3
+
+
+def test_lines_with_the_parameters_of_an_earlier_line_are_still_checked_whole(tmp_path: Path) -> None:
+    """A line whose model and parameters an earlier line passed with is checked by its prompt alone, but a value
+    equal to an accepted one and of another type (true or 1.0 where 1 passed) is not taken for it, and each
+    line's prompt is checked against the limit."""
+    lines = [
+        {"prompt": "one", "model": "dall-e-2", "n": 1},
+        {"prompt": "a flag for n", "model": "dall-e-2", "n": True},
+        {"prompt": "a float for n", "model": "dall-e-2", "n": 1.0},
+        {"prompt": "x" * 1001, "model": "dall-e-2", "n": 1},
+        {"prompt": "two", "model": "dall-e-2", "n": 1},
+        {"prompt": "a list for n", "model": "dall-e-2", "n": [1]},
+    ]
+    source_file = tmp_path / "items.jsonl"
+    source_file.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    source = ItemSource(source_file, {"model": "glm-image", "size": None, "quality": None}, json_lines=True)
+    with pytest.raises(InvalidInput) as refused:
+        source.check()
+    problems = dict(refused.value.problems)
+    assert sorted(problems) == [2, 3, 4, 6]
+    assert "n: must be an integer, got bool" in problems[2]
+    assert "n: must be an integer, got float" in problems[3]
+    assert "1001 characters is over dall-e-2's limit of 1000" in problems[4]
+    assert "n: must be an integer, got list" in problems[6]
 
 
 # Property: LineMarks, the bitmap of superseded manifest lines, holds exactly the line indexes added to it.

@@ -12,9 +12,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 from openapi_schema_validator import OAS30Validator
 
-from tests.strategies import model_names, valid_requests
+from tests.strategies import model_names, valid_calls, valid_requests
 from zhipu_images import MODELS, ImageRequest, RequestValidationError, validate_request
 from zhipu_images._sizes import nearest_valid_size
+from zhipu_images._validation import with_prompt
 from zhipu_images._wire import request_body
 
 # --- an independent oracle, written from the documented rules, not from the table
@@ -176,3 +177,33 @@ def test_nearest_valid_size_is_valid(model: str, size: tuple[int, int]) -> None:
 def test_nearest_valid_size_of_a_valid_size_is_itself(model: str) -> None:
     for size in MODELS[model].recommended_sizes:
         assert nearest_valid_size(MODELS[model], *map(int, size.split("x"))) == size
+
+
+def _outcome(check: Any) -> ImageRequest | tuple[str, str, str]:
+    """What a check gives: its request, or its error's field, rule and message."""
+    try:
+        return check()  # type: ignore[no-any-return]
+    except RequestValidationError as error:
+        return error.field, error.rule, str(error)
+
+
+# Swapping in another prompt (any text: empty, blank, too long, a lone surrogate) gives exactly what validating
+# the whole call with that prompt gives: the same request, or the same error. (A batch checks its lines so.)
+@given(
+    call=valid_calls(),
+    other=st.one_of(
+        st.text(max_size=40),
+        st.text(min_size=990, max_size=1010),
+        st.sampled_from(["", "   ", "\ud800 cat", "x" * 4001, "猫" * 1001]),
+    ),
+)
+def test_a_checked_request_with_another_prompt_is_checked_as_the_whole_call(
+    call: tuple[str, str, dict[str, Any]], other: str
+) -> None:
+    model, prompt, kwargs = call
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        checked = validate_request(model, prompt, **kwargs)
+        assert _outcome(lambda: with_prompt(checked, other)) == _outcome(
+            lambda: validate_request(model, other, **kwargs)
+        )

@@ -114,6 +114,23 @@ def validate_request(
     )
 
 
+def with_prompt(request: ImageRequest, prompt: str) -> ImageRequest:
+    """``request`` with another prompt, checked as ``validate_request`` checks it: the same request, or the same
+    error, as validating everything again, since the other parameters passed once and no check of theirs reads
+    the prompt. For checking many prompts with one set of parameters (the lines of a batch file)."""
+    return ImageRequest(
+        model=request.model,
+        prompt=_prompt(request.rules, prompt),
+        size=request.size,
+        quality=request.quality,
+        n=request.n,
+        style=request.style,
+        response_format=request.response_format,
+        user_id=request.user_id,
+        watermark_enabled=request.watermark_enabled,
+    )
+
+
 _OPTIONAL = ("size", "quality", "n", "style", "response_format", "user_id", "watermark_enabled")
 
 

@@ -13,7 +13,7 @@ from typing import Any
 from attrs import frozen
 
 from .._exceptions import RequestValidationError
-from .._validation import ImageRequest, validate_request
+from .._validation import ImageRequest, validate_request, with_prompt
 
 #: per-item keys a JSON Lines object may carry, besides ``prompt``
 EXAMPLE_LINE = '{"prompt": "a cat", "size": "1024x1024"}'
@@ -84,6 +84,10 @@ class _Seen:
         return present
 
 
+#: Parameter sets whose checked request is kept, so that a line with one of them checks only its prompt: a text
+#: file has one set, JSON Lines usually a few (one per distinct user_id, say: hence a bound).
+KEPT_PARAMETER_SETS = 64
+
 #: Distinct validation warnings kept for stderr (one per model and size, say); the rest are dropped.
 SHOWN_WARNINGS = 20
 
@@ -106,6 +110,8 @@ class ItemSource:
         self._lines = array.array("I")
         self._digests = array.array("Q")
         self._repeats = array.array("I")
+        #: (model and parameters, typed) -> a request they passed with, for ``with_prompt``
+        self._checked: dict[tuple[Any, ...], ImageRequest] = {}
 
     def check(self, problem_of: Callable[[ImageRequest], str | None] | None = None) -> int:
         """The number of items, or ``InvalidInput`` listing every bad line by number
@@ -209,8 +215,26 @@ class ItemSource:
         else:
             prompt = line
         model = params.pop("model")
+        parameter_set = _typed(model, params)
+        checked = self._checked.get(parameter_set) if parameter_set is not None else None
         try:
-            request = validate_request(model, prompt, **params)  # its warnings are off: see check
+            if checked is not None:
+                request = with_prompt(checked, prompt)
+            else:
+                request = validate_request(model, prompt, **params)  # its warnings are off: see check
+                if parameter_set is not None and len(self._checked) < KEPT_PARAMETER_SETS:
+                    self._checked[parameter_set] = request
         except RequestValidationError as invalid:
             return str(invalid)
         return request, {"model": model, **params}
+
+
+def _typed(model: object, params: dict[str, Any]) -> tuple[Any, ...] | None:
+    """The model and parameters with each value's type (True is not 1 to the checks, 1.0 is not 1), as a key;
+    None if one cannot be a key (a list or an object from JSON, which the checks refuse anyway)."""
+    key = (type(model), model, *((name, type(value), value) for name, value in sorted(params.items())))
+    try:
+        hash(key)
+    except TypeError:
+        return None
+    return key
