@@ -12,19 +12,11 @@ simulates content filtering, rate limits, lack of balance, overload, server
 errors, latency and dropped connections, scripted one by one or at random rates.
 """
 
-from ._platform import (
-    FAULTS,
-    FakePlatform,
-    FakeReply,
-    FakeRequest,
-    Fault,
-    RecordedRequest,
-    checked_fault_rates,
-    checked_latency,
-)
+from ._platform import FakePlatform, FakeReply, FakeRequest, RecordedRequest
 from ._png import make_png, png_size
 from ._respx import FakeImagesAPI
 from ._server import FakeServer, running_fake_server
+from ._settings import FAULTS, Fault, checked_fault_rates, checked_latency
 from ._transport import FAKE_API_KEY, FAKE_ORIGIN, FakeTransport, fake_async_client, fake_client
 
 __all__ = [

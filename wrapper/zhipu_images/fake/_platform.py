@@ -1,9 +1,9 @@
 """The fake platform's behaviour, independent of how requests reach it.
 
 ``FakePlatform.handle`` maps one request to one reply: routing, auth, the
-vendored request schema, the per-model rules (the wrapper's own table, through
-``validate_request``), the scripted and configured simulations, and the
-success bodies with URLs that point back at the fake. The adapters (httpx
+request's checks (``_request_checks``), the scripted and configured
+simulations (``_settings``), and the success bodies with URLs that point back
+at the fake. The adapters (httpx
 transport, respx mock, HTTP server) only carry bytes and apply ``reply.delay``
 and ``reply.drop``, then call ``finish``.
 """
@@ -18,54 +18,22 @@ import random
 import re
 import threading
 import time
-import warnings
 from collections.abc import Iterable, Mapping
-from typing import Any, Literal
+from typing import Any
 
 from attrs import define, field, frozen
 
-from .._exceptions import RequestValidationError
-from .._rules import MODELS
-from .._spec_models import spec_models
-from .._spec_schemas import schema_validator
-from .._validation import validate_request
 from ._answers import MESSAGES, OPENAI_CODES, OPENAI_MESSAGES, STATUS, UNAVAILABLE_HTML
 from ._png import make_png
+from ._request_checks import Rejection, checked_body
+from ._settings import Fault, checked_fault_rates, checked_latency, known_fault
 
-#: The side of the image the fake draws when no size was sent (as for the CogView models' default)
-_DEFAULT_SIDE = 1024
 ZHIPU_PATH = "/api/paas/v4/images/generations"
 OPENAI_PATH = "/v1/images/generations"
 FILES_PREFIX = "/files/"
 #: ``/files/<request id>/<seed>-<W>x<H>.png``: the pixels follow the prompt (seed), and the request id
 #: makes each generation's URL unique, as the platform's are (n requests for one prompt: n files).
 _FILE = re.compile(r"/files/fake-[0-9]{1,12}/([0-9a-f]{16})-([0-9]{1,5})x([0-9]{1,5})\.png")
-
-Fault = Literal["rate_limit", "overloaded", "no_balance", "server_error", "unavailable", "drop", "content_filter"]
-FAULTS: tuple[Fault, ...] = (
-    "rate_limit",
-    "overloaded",
-    "no_balance",
-    "server_error",
-    "unavailable",
-    "drop",
-    "content_filter",
-)
-
-#: The platform's settings, changeable at any time (also through FakeImagesAPI).
-SETTINGS = frozenset(
-    {
-        "api_key",
-        "content_filter_words",
-        "concurrency_limit",
-        "retry_after",
-        "latency",
-        "balance_exhausted",
-        "overloaded",
-        "image_urls_expired",
-        "fault_rates",
-    }
-)
 
 
 @frozen
@@ -103,50 +71,6 @@ class RecordedRequest:
     status: int
     api_key_given: bool
     received_at: float
-
-
-class _Rejection(Exception):
-    """A request refused for its parameters: ``platform`` in the platform's words (Chinese, as it answers),
-    ``english`` for the OpenAI-compatible endpoint, which answers in English as such servers do."""
-
-    def __init__(self, code: str, platform: str, english: str, field: str | None = None):
-        super().__init__(english)
-        self.code, self.platform, self.english, self.field = code, platform, english, field
-
-    def message_for(self, provider: str) -> str:
-        return self.english if provider == "openai" else f"{self.platform} ({self.english})"
-
-
-def known_fault(name: str) -> Fault:
-    if name not in FAULTS:
-        raise ValueError(f"unknown fault {name!r}; choose from {', '.join(FAULTS)}")
-    return name
-
-
-def checked_latency(value: object) -> float | tuple[float, float]:
-    """Seconds (finite, >= 0) or a ``(low, high)`` range of them; a ``ValueError`` saying what is wrong otherwise."""
-    given = value if isinstance(value, tuple) and len(value) == 2 else (value,)
-    sides: list[float] = []
-    for side in given:
-        if isinstance(side, bool) or not isinstance(side, int | float) or not 0 <= side < float("inf"):
-            raise ValueError(f"latency must be seconds >= 0 (e.g. 0.1) or a (low, high) range, got {value!r}")
-        sides.append(float(side))
-    if len(sides) == 1:
-        return sides[0]
-    if sides[0] > sides[1]:
-        raise ValueError(f"latency range {value!r} has its low end above its high end")
-    return sides[0], sides[1]
-
-
-def checked_fault_rates(rates: Mapping[str, float]) -> dict[Fault, float]:
-    """``rates`` if every name is a fault and the probabilities are in [0, 1] and add up to at most 1."""
-    checked = {known_fault(name): rate for name, rate in rates.items()}
-    for fault, rate in checked.items():
-        if not 0 <= rate <= 1:
-            raise ValueError(f"the rate of {fault} must be between 0 and 1, got {rate!r}")
-    if sum(checked.values()) > 1:
-        raise ValueError(f"fault rates add up to {sum(checked.values()):g}, more than 1")
-    return checked
 
 
 class FakePlatform:
@@ -258,8 +182,8 @@ class FakePlatform:
         the specs and build their validators, read the spec's models (60-80 ms). A server calls it before it
         says it is listening, so that its first answers are as quick as the rest: a client started at once
         (a benchmark, a test with a short timeout) met a server still setting itself up. Touches no counter."""
-        self._validated("zhipu", {"model": "glm-image", "prompt": "warm-up"})
-        self._validated("openai", {"prompt": "warm-up"})
+        checked_body("zhipu", {"model": "glm-image", "prompt": "warm-up"})
+        checked_body("openai", {"prompt": "warm-up"})
 
     def reset(self) -> None:
         with self._lock:
@@ -318,8 +242,8 @@ class FakePlatform:
         # DECISION: parameters are checked before balance and faults, as the platform was seen to (a bad
         # parameter is answered 1214 even with no balance: ../shared/reference).
         try:
-            prompt, images = self._validated(provider, body)
-        except _Rejection as rejection:
+            prompt, images = checked_body(provider, body)
+        except Rejection as rejection:
             return self._error(provider, rejection.code, rejection.message_for(provider), rejection.field)
         fault = self._next_fault()
         if fault == "drop":
@@ -359,57 +283,6 @@ class FakePlatform:
             delay=delay,
             slot=token,
         )
-
-    def _validated(self, provider: str, body: Any) -> tuple[str, dict[str, Any]]:
-        """Check the body; return the prompt and what to generate, or raise ``_Rejection``."""
-        if not isinstance(body, dict):
-            raise _Rejection("1210", MESSAGES["1210"], "The body must be a JSON object.")
-        body = dict(body)
-        if provider == "zhipu" and isinstance(body.get("model"), str):
-            # DECISION: model names are case-insensitive; the docs' own example sends cogView-4-250304.
-            body["model"] = body["model"].lower()
-        if provider == "openai":
-            body.setdefault("model", "dall-e-2")  # seed 004: model defaults to dall-e-2
-        schema = schema_validator(*_SCHEMAS[provider])
-        for name in schema.schema.get("required", []):
-            if name not in body:
-                raise _Rejection("1213", f"未正常接收到{name}参数。", f"{name} is required", name)
-        model = body.get("model")
-        known = [m for m, r in MODELS.items() if r.provider == provider]
-        if provider == "zhipu":  # a model the spec lists is served with the schema's rules, as the wrapper does
-            known += sorted(spec_models() - set(known))
-        if isinstance(model, str) and model not in known:
-            known_models = f"model {model!r} does not exist; known: {', '.join(known)}"
-            raise _Rejection("1211", MESSAGES["1211"], known_models, "model")
-        error = next(iter(sorted(schema.iter_errors(body), key=lambda e: list(map(str, e.path)))), None)
-        if error is not None:
-            name = str(error.path[0]) if error.path else "body"
-            raise _Rejection("1214", f"{name}参数非法。请检查文档。", f"{name}: {error.message}", name)
-        params: dict[str, Any] = {"size": body.get("size"), "quality": body.get("quality")}
-        if provider == "zhipu":
-            params.update(user_id=body.get("user_id"), watermark_enabled=body.get("watermark_enabled"))
-        else:
-            params.update(
-                n=body.get("n"),
-                style=body.get("style"),
-                response_format=body.get("response_format"),
-                user_id=body.get("user"),
-            )
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                valid = validate_request(body["model"], body["prompt"], **params)
-        except RequestValidationError as invalid:
-            code = "1211" if invalid.rule == "unknown_model" else "1214"
-            raise _Rejection(code, f"{invalid.field}参数非法。请检查文档。", str(invalid), invalid.field) from invalid
-        count = valid.n if provider == "openai" else 1  # Zhipu: one image per request
-        return valid.prompt, {
-            "width": valid.width or _DEFAULT_SIDE,  # no size sent to a model known from the spec alone
-            "height": valid.height or _DEFAULT_SIDE,
-            "count": count,
-            "b64": valid.response_format == "b64_json",
-            "revised": valid.model == "dall-e-3",
-        }
 
     def _success(self, provider: str, origin: str, prompt: str, images: dict[str, Any], request_id: str) -> Any:
         seed = hashlib.sha256(prompt.encode()).hexdigest()[:16]
@@ -460,12 +333,6 @@ class FakePlatform:
             self._ids += 1
             serial = self._ids
         return time.strftime("%Y%m%d%H%M%S") + f"{serial:016x}"
-
-
-_SCHEMAS = {
-    "zhipu": ("zhipu_images_api", "CreateImageRequest"),
-    "openai": ("openai_images_api", "ImageGenerationRequest"),
-}
 
 
 def _json_or_none(raw: bytes) -> Any:

@@ -10,7 +10,8 @@ from typing import Any, Self
 import httpx
 import respx
 
-from ._platform import SETTINGS, FakePlatform, FakeReply, RecordedRequest
+from ._platform import FakePlatform, FakeReply, RecordedRequest
+from ._settings import SETTINGS
 from ._transport import fake_request, httpx_response
 
 

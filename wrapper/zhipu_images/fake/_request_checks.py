@@ -1,0 +1,86 @@
+"""What the fake checks of a generation request's body, in this order: its shape, the required fields, the
+model, the vendored schema, then the per-model rules (the wrapper's own table, through ``validate_request``).
+A refusal carries the platform's code and its words."""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+from .._exceptions import RequestValidationError
+from .._rules import MODELS
+from .._spec_models import spec_models
+from .._spec_schemas import schema_validator
+from .._validation import validate_request
+from ._answers import MESSAGES
+
+#: The side of the image the fake draws when no size was sent (as for the CogView models' default)
+_DEFAULT_SIDE = 1024
+SCHEMAS = {
+    "zhipu": ("zhipu_images_api", "CreateImageRequest"),
+    "openai": ("openai_images_api", "ImageGenerationRequest"),
+}
+
+
+class Rejection(Exception):
+    """A request refused for its parameters: ``platform`` in the platform's words (Chinese, as it answers),
+    ``english`` for the OpenAI-compatible endpoint, which answers in English as such servers do."""
+
+    def __init__(self, code: str, platform: str, english: str, field: str | None = None):
+        super().__init__(english)
+        self.code, self.platform, self.english, self.field = code, platform, english, field
+
+    def message_for(self, provider: str) -> str:
+        return self.english if provider == "openai" else f"{self.platform} ({self.english})"
+
+
+def checked_body(provider: str, body: Any) -> tuple[str, dict[str, Any]]:
+    """Check the body; return the prompt and what to generate, or raise ``Rejection``."""
+    if not isinstance(body, dict):
+        raise Rejection("1210", MESSAGES["1210"], "The body must be a JSON object.")
+    body = dict(body)
+    if provider == "zhipu" and isinstance(body.get("model"), str):
+        # DECISION: model names are case-insensitive; the docs' own example sends cogView-4-250304.
+        body["model"] = body["model"].lower()
+    if provider == "openai":
+        body.setdefault("model", "dall-e-2")  # seed 004: model defaults to dall-e-2
+    schema = schema_validator(*SCHEMAS[provider])
+    for name in schema.schema.get("required", []):
+        if name not in body:
+            raise Rejection("1213", f"未正常接收到{name}参数。", f"{name} is required", name)
+    model = body.get("model")
+    known = [m for m, r in MODELS.items() if r.provider == provider]
+    if provider == "zhipu":  # a model the spec lists is served with the schema's rules, as the wrapper does
+        known += sorted(spec_models() - set(known))
+    if isinstance(model, str) and model not in known:
+        known_models = f"model {model!r} does not exist; known: {', '.join(known)}"
+        raise Rejection("1211", MESSAGES["1211"], known_models, "model")
+    error = next(iter(sorted(schema.iter_errors(body), key=lambda e: list(map(str, e.path)))), None)
+    if error is not None:
+        name = str(error.path[0]) if error.path else "body"
+        raise Rejection("1214", f"{name}参数非法。请检查文档。", f"{name}: {error.message}", name)
+    params: dict[str, Any] = {"size": body.get("size"), "quality": body.get("quality")}
+    if provider == "zhipu":
+        params.update(user_id=body.get("user_id"), watermark_enabled=body.get("watermark_enabled"))
+    else:
+        params.update(
+            n=body.get("n"),
+            style=body.get("style"),
+            response_format=body.get("response_format"),
+            user_id=body.get("user"),
+        )
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            valid = validate_request(body["model"], body["prompt"], **params)
+    except RequestValidationError as invalid:
+        code = "1211" if invalid.rule == "unknown_model" else "1214"
+        raise Rejection(code, f"{invalid.field}参数非法。请检查文档。", str(invalid), invalid.field) from invalid
+    count = valid.n if provider == "openai" else 1  # Zhipu: one image per request
+    return valid.prompt, {
+        "width": valid.width or _DEFAULT_SIDE,  # no size sent to a model known from the spec alone
+        "height": valid.height or _DEFAULT_SIDE,
+        "count": count,
+        "b64": valid.response_format == "b64_json",
+        "revised": valid.model == "dall-e-3",
+    }
