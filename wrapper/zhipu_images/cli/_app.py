@@ -1,4 +1,5 @@
-"""The ``zhipu-images`` commands.
+"""The ``zhipu-images`` command group and what its commands share: the request and connection options, the
+clients they make, the words of their messages, and the process's entry point (each command has a module).
 
 Exit codes: 0 success; 1 the platform or a download failed (for ``batch``: any
 item failed or was not done); 2 usage or validation error, nothing was sent.
@@ -6,9 +7,7 @@ item failed or was not done); 2 usage or validation error, nothing was sent.
 
 from __future__ import annotations
 
-import contextlib
 import gc
-import json
 import sys
 import tempfile
 import traceback
@@ -17,16 +16,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
-import attrs
 import click
 
-from .. import _tls as tls
 from .._exceptions import APIError, ConfigurationError, ImagesError, RequestValidationError
-from .._explanations import content_filter_note
-from .._limits import TIERS
 from .._redact import safe_text
-from .._results import GeneratedImage
-from .._rules import MODELS
 from .._sizes import PYTHON_SIZE_HINT
 from .._validation import ImageRequest, validate_request
 
@@ -222,78 +215,6 @@ def app() -> None:
     """Generate images with Zhipu BigModel (glm-image, CogView) and OpenAI-compatible endpoints."""
 
 
-@app.command()
-@click.argument("prompt")
-@_request_options
-@click.option(
-    "--out", "-o", type=click.Path(file_okay=False, path_type=Path), default=Path("images"), show_default=True
-)
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of text.")
-@_connection_options
-def generate(prompt: str, out: Path, as_json: bool, **options: Any) -> None:
-    """Generate images for PROMPT and save them into --out."""
-    if not options["fake"]:
-        tls.prepare()  # made while the client is imported
-    created = not out.exists()
-    try:
-        _generate(prompt, out, as_json, options)
-    finally:
-        if created:  # a failed call leaves no empty folder behind
-            with contextlib.suppress(OSError):
-                out.rmdir()  # only if empty
-
-
-def _generate(prompt: str, out: Path, as_json: bool, options: dict[str, Any]) -> None:
-    verbose = options["verbose"]
-    request = _validated(prompt, _request_params(options), verbose)
-    _writable_folder(out)
-    failure: ImagesError | None = None
-    with _sync_client(options) as client:
-        _check_endpoint(client, request, verbose)
-        try:
-            result = client.generate(
-                request.prompt,
-                model=request.model,
-                allow_unknown_model=options["allow_unknown_model"],
-                **request.parameters(),
-            )
-        except ImagesError as error:
-            if error.partial_result is None:
-                _fail(_describe(error), 1, verbose)
-            result, failure = error.partial_result, error  # the images that did succeed were paid for: save them
-        saved = [_saved(client, image, out) for image in result.images]
-    pairs = list(zip(result.images, saved, strict=True))
-    unsaved = [(image, outcome) for image, outcome in pairs if isinstance(outcome, ImagesError)]
-    if as_json:
-        document = {
-            "request": {k: v for k, v in attrs.asdict(request).items() if v is not None},
-            "images": [_image_entry(image, outcome) for image, outcome in pairs],
-            "content_filter": [{"role": role, "level": level} for role, level in result.content_filter],
-            "request_ids": list(result.request_ids),
-        }
-        if failure is not None:
-            document["error"] = _describe(failure)
-        click.echo(json.dumps(document, ensure_ascii=False))
-    else:
-        for outcome in saved:
-            if isinstance(outcome, Path):
-                click.echo(str(outcome))
-        for role, level in result.content_filter:  # every note is in --json; here, those that mean something
-            if note := content_filter_note(role, level):
-                click.echo(f"note: {note}", err=True)
-        for image, outcome in unsaved:
-            where = ""
-            if image.url:
-                expired = "HTTP 404" in str(outcome) or "HTTP 410" in str(outcome)
-                kept = "it no longer answers" if expired else "the platform keeps it for 30 days"
-                where = f"; its URL: {safe_text(image.url)} ({kept})"
-            click.echo(f"error: not saved: {_describe(outcome)}{where}", err=True)
-    if failure is not None:
-        _fail(f"{_describe(failure)} ({len(result.images)} of {request.n} images generated)", 1, verbose)
-    if unsaved:
-        sys.exit(1)
-
-
 def _endpoint_problem(client: ImagesClient | AsyncImagesClient, request: ImageRequest) -> str | None:
     """Why ``request`` cannot be sent with ``client``'s endpoints, in command-line terms; None if it can."""
     try:
@@ -301,12 +222,6 @@ def _endpoint_problem(client: ImagesClient | AsyncImagesClient, request: ImageRe
     except ConfigurationError as error:
         return f"{error} (on the command line: --openai-base-url URL)"
     return None
-
-
-def _check_endpoint(client: ImagesClient, request: ImageRequest, verbose: bool) -> None:
-    problem = _endpoint_problem(client, request)
-    if problem is not None:
-        _fail(problem, 2, verbose)
 
 
 def _writable_folder(out: Path) -> None:
@@ -317,34 +232,6 @@ def _writable_folder(out: Path) -> None:
             pass
     except OSError as error:
         _fail(f"--out {out}: cannot write there ({error.strerror or error}); nothing was sent", 2)
-
-
-def _saved(client: ImagesClient, image: GeneratedImage, out: Path) -> Path | ImagesError:
-    try:
-        return client.download(image, out)
-    except ImagesError as error:
-        return error
-
-
-def _image_entry(image: GeneratedImage, outcome: Path | ImagesError) -> dict[str, Any]:
-    if isinstance(outcome, Path):
-        return {"path": str(outcome), "url": image.url}
-    return {"path": None, "url": image.url, "error": _describe(outcome)}
-
-
-def _sync_client(options: dict[str, Any]) -> ImagesClient:
-    if options["fake"]:
-        from ..fake import FakePlatform, fake_client
-
-        return fake_client(FakePlatform(latency=options["fake_latency"]))
-    try:
-        # With a shared budget, one generate call takes its part of the account's limit (the V0 tier's 5).
-        cap = TIERS["V0"] if options["shared_budget"] else None
-        from .._client import ImagesClient
-
-        return ImagesClient(**_client_options(options), max_concurrency=cap)
-    except ImagesError as error:
-        _fail(_in_cli_words(str(error)), 2, options["verbose"])
 
 
 def _async_client(options: dict[str, Any], concurrency: int, max_retries: int = 2) -> AsyncImagesClient:
@@ -359,49 +246,6 @@ def _async_client(options: dict[str, Any], concurrency: int, max_retries: int = 
         return AsyncImagesClient(**_client_options(options), max_concurrency=concurrency, max_retries=max_retries)
     except ImagesError as error:
         _fail(_in_cli_words(str(error)), 2, options["verbose"])
-
-
-@app.command()
-def models() -> None:
-    """The models and their rules: sizes, qualities, defaults."""
-    rows = [("model", "provider", "default size", "custom sizes", "quality (default)", "n", "prompt")]
-    for rules in MODELS.values():
-        custom = rules.custom_sizes
-        if custom is None:
-            sizes = "only " + ", ".join(rules.recommended_sizes)
-        else:
-            top = f"-{custom.max_side}" if custom.max_side else "+"
-            sizes = f"sides {custom.min_side}{top}, /{custom.multiple_of}, <= 2^{custom.max_pixels.bit_length() - 1} px"
-        quality = ", ".join(q + ("*" if q == rules.default_quality else "") for q in rules.qualities) or "-"
-        limit = str(rules.max_prompt_chars) if rules.max_prompt_chars else "-"
-        rows.append(
-            (
-                rules.name,
-                rules.provider,
-                rules.default_size or "-",
-                sizes,
-                quality,
-                f"{rules.n_range[0]}-{rules.n_range[1]}",
-                limit,
-            )
-        )
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    for row in rows:
-        click.echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
-    click.echo("\nrecommended sizes:")
-    for rules in MODELS.values():
-        click.echo(f"  {rules.name}: {', '.join(rules.recommended_sizes)}")
-
-
-@app.command()
-@_request_options
-@click.option("--prompt", "-p", default="check", show_default=True, help="Prompt to check.")
-def check(prompt: str, **options: Any) -> None:
-    """Validate a request without sending it; print the request that would be sent."""
-    request = _validated(prompt, _request_params(options), False)
-    click.echo(
-        json.dumps({k: v for k, v in attrs.asdict(request).items() if v is not None}, ensure_ascii=False, indent=2)
-    )
 
 
 #: Set by ``main``: the process is the command's own, whose collector it may tune. Run through ``app`` within
