@@ -89,7 +89,7 @@ class FakeServer(ThreadingHTTPServer):
         self.platform = platform
         self.verbose = verbose
         # Ready when made: whoever is told the URL next may send at once, and the first requests found the
-        # platform still importing and building its validators (60-80 ms, with its threads waiting on that).
+        # platform still importing and building its validators (54-85 ms, its threads waiting on that).
         platform.warm_up()
 
     @property
