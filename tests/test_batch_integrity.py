@@ -38,7 +38,7 @@ from zhipu_images.cli import _manifest as manifest_module
 from zhipu_images.cli._folder_lock import LOCK_FILE
 from zhipu_images.cli._inputs import BatchItem, InvalidInput, ItemSource, _digest, _Seen, key_of
 from zhipu_images.cli._manifest import MANIFEST, Appender, LineMarks, Record, parse
-from zhipu_images.fake import FakePlatform, FakeServer, running_fake_server
+from zhipu_images.fake import FakePlatform, FakeServer, make_png, running_fake_server
 
 KEY = "sk-batch-integrity-77"
 CLI = [sys.executable, "-m", "zhipu_images"]
@@ -467,6 +467,48 @@ def test_lines_with_the_parameters_of_an_earlier_line_are_still_checked_whole(tm
     assert "n: must be an integer, got float" in problems[3]
     assert "1001 characters is over dall-e-2's limit of 1000" in problems[4]
     assert "n: must be an integer, got list" in problems[6]
+
+
+def _png_an_hour_unread(path: Path) -> int:
+    """Write a small PNG whose access time is an hour before its modification; that access time."""
+    path.write_bytes(make_png(8, 8, "0123456789abcdef"))
+    modified = path.stat().st_mtime
+    os.utime(path, (modified - 3600, modified))
+    return path.stat().st_atime_ns
+
+
+def test_checking_an_image_leaves_its_access_time_alone(tmp_path: Path) -> None:
+    """A resume checks every image it finds; under relatime the first read after a write stamps the access time,
+    a metadata write per image (1.6 s of a resume of 100,000 right after the run). Checking is not using."""
+    control = tmp_path / "read.png"
+    stamped = _png_an_hour_unread(control)
+    control.read_bytes()
+    if control.stat().st_atime_ns == stamped:
+        pytest.skip("this file system does not record access times (noatime): nothing to leave alone")
+    image = tmp_path / "checked.png"
+    unread = _png_an_hour_unread(image)
+    assert manifest_module.is_image(str(image))
+    assert image.stat().st_atime_ns == unread
+
+
+def test_an_image_another_user_owns_is_checked_all_the_same(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Only a file's owner may open it without touching its access time (EPERM otherwise): the check then opens
+    files the plain way, this one and the next."""
+    monkeypatch.setattr(manifest_module, "_no_atime", os.O_NOATIME)
+    opened = os.open
+    flags_seen: list[int] = []
+
+    def as_another_user(path: str, flags: int, *args: Any, **kwargs: Any) -> int:
+        flags_seen.append(flags)
+        if flags & os.O_NOATIME:
+            raise PermissionError(errno.EPERM, "Operation not permitted")
+        return opened(path, flags, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", as_another_user)
+    for name in ("one.png", "two.png"):
+        _png_an_hour_unread(tmp_path / name)
+        assert manifest_module.is_image(str(tmp_path / name))
+    assert [bool(flags & os.O_NOATIME) for flags in flags_seen] == [True, False, False]
 
 
 # Property: LineMarks, the bitmap of superseded manifest lines, holds exactly the line indexes added to it.
