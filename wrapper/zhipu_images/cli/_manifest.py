@@ -170,6 +170,7 @@ def saved_files(out: Path, record: Record, folder: int | None = None) -> dict[in
 
 @contextlib.contextmanager
 def _opened_folder(out: Path) -> Iterator[int]:
+    """A descriptor of ``out``, to check its images by name (``saved_files``)."""
     fd = os.open(out, os.O_RDONLY | os.O_DIRECTORY | getattr(os, "O_CLOEXEC", 0))
     try:
         yield fd
