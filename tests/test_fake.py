@@ -495,7 +495,7 @@ print(json.dumps({"untouched": untouched, "imported": sorted(set(sys.modules) - 
 
 def test_a_made_server_is_set_up_for_its_first_requests_and_counts_none_of_it() -> None:
     """A made server has done what its first requests would otherwise do on their way (import jsonschema, build
-    the validators: 60-80 ms, which a client started at once waited out), and counted none of it as a request.
+    the validators: 54-85 ms, which a client started at once waited out), and counted none of it as a request.
     In a fresh interpreter: this one has long imported everything."""
     done = subprocess.run(
         [sys.executable, "-c", _FIRST_REQUESTS_PROBE], capture_output=True, text=True, env=child_env(), check=True

@@ -49,6 +49,8 @@ from .._download import TEMP_PREFIX, image_extension
 MANIFEST = "manifest.jsonl"
 #: Longest wait between fsyncs of the manifest, in seconds.
 SYNC_INTERVAL = 1.0
+#: The compaction's temporary file: ``<this><pid>.part`` beside the manifest.
+_COMPACTION_PREFIX = ".manifest-"
 Status = Literal["generated", "done", "failed"]
 
 
@@ -163,7 +165,7 @@ def saved_files(out: Path, record: Record, folder: int | None = None) -> dict[in
         index = image_index(name)
         if index is None or "/" in name or name in (".", ".."):  # a name, never a path (nor one out of ``out``)
             continue
-        if is_image(name, folder) if folder is not None else is_image(os.path.join(path, name)):
+        if is_image(name if folder is not None else os.path.join(path, name), folder):
             saved[index] = name
     return saved
 
@@ -276,7 +278,7 @@ def previous_run(out: Path) -> PreviousRun:
 
 def _is_temporary(name: str) -> bool:
     """A download's or a compaction's temporary file, which only a run that was killed leaves behind."""
-    return name.endswith(".part") and name.startswith((TEMP_PREFIX, ".manifest-"))
+    return name.endswith(".part") and name.startswith((TEMP_PREFIX, _COMPACTION_PREFIX))
 
 
 class LineMarks:
@@ -309,7 +311,7 @@ def _rewrite(path: Path, keeps: Callable[[int], bool], watch: Container[int] = (
     Returns where the lines at the ``watch`` indexes went (old index -> new index)."""
     moved: dict[int, int] = {}
     written = 0
-    temp = path.with_name(f".manifest-{os.getpid()}.part")
+    temp = path.with_name(f"{_COMPACTION_PREFIX}{os.getpid()}.part")
     with _open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC) as compacted:
         for number, raw in _lines(path):
             if raw is not None and keeps(number - 1):

@@ -3,9 +3,8 @@
 ``FakePlatform.handle`` maps one request to one reply: routing, auth, the
 request's checks (``_request_checks``), the scripted and configured
 simulations (``_settings``), and the success bodies with URLs that point back
-at the fake. The adapters (httpx
-transport, respx mock, HTTP server) only carry bytes and apply ``reply.delay``
-and ``reply.drop``, then call ``finish``.
+at the fake. The adapters (httpx transport, respx mock, HTTP server) only carry
+bytes and apply ``reply.delay`` and ``reply.drop``, then call ``finish``.
 """
 
 from __future__ import annotations
@@ -179,7 +178,7 @@ class FakePlatform:
 
     def warm_up(self) -> None:
         """Do now what the first generation request would otherwise do on its way: import jsonschema, load
-        the specs and build their validators, read the spec's models (60-80 ms). A server calls it before it
+        the specs and build their validators, read the spec's models (54-85 ms). A server calls it before it
         says it is listening, so that its first answers are as quick as the rest: a client started at once
         (a benchmark, a test with a short timeout) met a server still setting itself up. Touches no counter."""
         checked_body("zhipu", {"model": "glm-image", "prompt": "warm-up"})

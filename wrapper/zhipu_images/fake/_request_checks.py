@@ -10,16 +10,14 @@ from typing import Any
 from .._exceptions import RequestValidationError
 from .._rules import MODELS
 from .._spec_models import spec_models
-from .._spec_schemas import schema_validator
+from .._spec_schemas import PACKAGES, schema_validator
 from .._validation import validate_request
 from ._answers import MESSAGES
 
 #: The side of the image the fake draws when no size was sent (as for the CogView models' default)
 _DEFAULT_SIDE = 1024
-SCHEMAS = {
-    "zhipu": ("zhipu_images_api", "CreateImageRequest"),
-    "openai": ("openai_images_api", "ImageGenerationRequest"),
-}
+#: provider -> the spec's schema of a generation request's body (the spec: ``PACKAGES``)
+REQUEST_SCHEMAS = {"zhipu": "CreateImageRequest", "openai": "ImageGenerationRequest"}
 
 
 class Rejection(Exception):
@@ -44,7 +42,7 @@ def checked_body(provider: str, body: Any) -> tuple[str, dict[str, Any]]:
         body["model"] = body["model"].lower()
     if provider == "openai":
         body.setdefault("model", "dall-e-2")  # seed 004: model defaults to dall-e-2
-    schema = schema_validator(*SCHEMAS[provider])
+    schema = schema_validator(PACKAGES[provider], REQUEST_SCHEMAS[provider])
     for name in schema.schema.get("required", []):
         if name not in body:
             raise Rejection("1213", f"未正常接收到{name}参数。", f"{name} is required", name)
