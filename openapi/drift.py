@@ -12,12 +12,14 @@ from __future__ import annotations
 from typing import Any
 
 #: The request body schema of each vendored document.
-REQUEST_SCHEMAS = {"zhipu.yaml": "CreateImageRequest", "openai-compatible.yaml": "ImageGenerationRequest"}
+REQUEST_SCHEMAS = {"bigmodel-openapi.json": "CreateImageRequest", "openai-compatible.yaml": "ImageGenerationRequest"}
 #: Request fields the wrapper sets from its own checked arguments, per document.
 WRAPPER_FIELDS = {
-    "zhipu.yaml": {"model", "prompt", "size", "quality", "user_id", "watermark_enabled"},
+    "bigmodel-openapi.json": {"model", "prompt", "size", "quality", "user_id", "watermark_enabled"},
     "openai-compatible.yaml": {"model", "prompt", "size", "quality", "n", "style", "response_format", "user"},
 }
+#: Further request schemas of a document (the task API's), reported with their name before each line.
+OTHER_REQUEST_SCHEMAS = {"bigmodel-openapi.json": ("AsyncCreateImageRequest",), "openai-compatible.yaml": ()}
 _COMPARED = ("type", "enum", "default", "minLength", "maxLength", "minimum", "maximum", "format", "nullable")
 
 
@@ -40,9 +42,42 @@ def _models(properties: dict[str, dict[str, Any]]) -> set[str]:
     return set(properties.get("model", {}).get("enum", []))
 
 
+def _operations(doc: dict[str, Any] | None) -> dict[str, str]:
+    """``METHOD path`` -> operationId of an OpenAPI document (none for the older page's rendering)."""
+    if doc is None or "components" not in doc:
+        return {}
+    return {
+        f"{method.upper()} {path}": str(op.get("operationId", ""))
+        for path, item in doc.get("paths", {}).items()
+        for method, op in item.items()
+        if isinstance(op, dict)
+    }
+
+
+def _has_schema(doc: dict[str, Any] | None, schema: str) -> bool:
+    return doc is not None and schema in doc.get("components", {}).get("schemas", {})
+
+
 def drift(name: str, old: dict[str, Any] | None, new: dict[str, Any]) -> list[str]:
-    """What changed in the request of document ``name`` from ``old`` (None: nothing before) to ``new``."""
-    schema = REQUEST_SCHEMAS[name]
+    """What changed in the operations and requests of document ``name`` from ``old`` (None: nothing before)
+    to ``new``."""
+    lines = _request_drift(REQUEST_SCHEMAS[name], old, new)
+    before_ops, after_ops = _operations(old), _operations(new)
+    if old is not None:
+        lines += [f"operation added: {op} ({after_ops[op]})" for op in sorted(set(after_ops) - set(before_ops))]
+        lines += [f"operation removed: {op}" for op in sorted(set(before_ops) - set(after_ops))]
+    for schema in OTHER_REQUEST_SCHEMAS[name]:
+        if not _has_schema(new, schema):
+            lines += [f"request schema removed: {schema}"] if _has_schema(old, schema) else []
+        elif not _has_schema(old, schema):
+            models = ", ".join(sorted(_models(request_properties(new, schema)))) or "any"
+            lines.append(f"request schema added: {schema} (models: {models})")
+        else:
+            lines += [f"{schema}: {line}" for line in _request_drift(schema, old, new)]
+    return lines
+
+
+def _request_drift(schema: str, old: dict[str, Any] | None, new: dict[str, Any]) -> list[str]:
     after = request_properties(new, schema)
     before = request_properties(old, schema) if old is not None else {}
     lines = [f"model added: {m}" for m in sorted(_models(after) - _models(before))]
@@ -63,7 +98,7 @@ def uncovered(name: str, new: dict[str, Any]) -> list[str]:
     from zhipu_images import MODELS
 
     properties = request_properties(new, REQUEST_SCHEMAS[name])
-    provider = "zhipu" if name == "zhipu.yaml" else "openai"
+    provider = "zhipu" if name == "bigmodel-openapi.json" else "openai"
     with_rules = {model for model, rules in MODELS.items() if rules.provider == provider}
     lines = []
     if provider == "zhipu":

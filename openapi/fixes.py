@@ -15,10 +15,8 @@ from typing import Any
 Document = dict[str, Any]
 Fix = Callable[[Document], None]
 
-#: A stable ASCII identity for the one operation each document describes. The
-#: generator derives module names from tag + operationId; the upstream tags are
-#: Chinese (``模型 API``), which yields a module folder named ``模型_api``.
-OPERATION_ID = "create_image"
+#: A stable ASCII tag for the image operations. The generator derives module names from tag +
+#: operationId; the upstream tags are Chinese (``模型 API``), which yields a module folder named ``模型_api``.
 OPERATION_TAG = "images"
 
 
@@ -34,28 +32,56 @@ def _require(condition: bool, fix: str, what: str) -> None:
         )
 
 
-def _operation(doc: Document, path: str) -> dict[str, Any]:
-    operation = doc.get("paths", {}).get(path, {}).get("post")
-    _require(isinstance(operation, dict), "locate-operation", f"no POST {path}")
+def _operation(doc: Document, path: str, method: str = "post") -> dict[str, Any]:
+    operation = doc.get("paths", {}).get(path, {}).get(method)
+    _require(isinstance(operation, dict), "locate-operation", f"no {method.upper()} {path}")
     assert isinstance(operation, dict)
     return operation
 
 
-# --- Zhipu (seed 001) -------------------------------------------------------
+# --- Zhipu: the platform's whole document (bigmodel-openapi.json) ----------------
+
+#: The operations openapi/selection.py takes from the whole document, and the ASCII ids they get.
+ZHIPU_OPERATIONS = {
+    ("post", "/paas/v4/images/generations"): "create_image",
+    ("post", "/paas/v4/async/images/generations"): "create_image_task",
+    ("get", "/paas/v4/async-result/{id}"): "get_async_result",
+}
+_ASYNC_RESULT = "/paas/v4/async-result/{id}"
+_IMAGE_TASK_RESULT = "#/components/schemas/AsyncImageGenerationResponse"
 
 
-def zhipu_ascii_operation_id(doc: Document) -> None:
-    """No operationId: the generator would name the module after the path."""
-    op = _operation(doc, "/paas/v4/images/generations")
-    _require("operationId" not in op, "zhipu_ascii_operation_id", "operationId is now set upstream")
-    op["operationId"] = OPERATION_ID
+def zhipu_ascii_operation_ids(doc: Document) -> None:
+    """No operationIds: the generator would name each module after its path."""
+    for (method, path), operation_id in ZHIPU_OPERATIONS.items():
+        op = _operation(doc, path, method)
+        _require("operationId" not in op, "zhipu_ascii_operation_ids", f"{path} has an operationId upstream")
+        op["operationId"] = operation_id
 
 
-def zhipu_ascii_tag(doc: Document) -> None:
+def zhipu_ascii_tags(doc: Document) -> None:
     """The tag ``模型 API`` becomes an unreadable, non-ASCII module folder."""
-    op = _operation(doc, "/paas/v4/images/generations")
-    _require(op.get("tags") == ["模型 API"], "zhipu_ascii_tag", f"tags are now {op.get('tags')!r}")
-    op["tags"] = [OPERATION_TAG]
+    for method, path in ZHIPU_OPERATIONS:
+        op = _operation(doc, path, method)
+        _require(op.get("tags") == ["模型 API"], "zhipu_ascii_tags", f"{path}'s tags are now {op.get('tags')!r}")
+        op["tags"] = [OPERATION_TAG]
+
+
+def zhipu_async_result_images_only(doc: Document) -> None:
+    """The task result is a ``oneOf`` of chat, video and image results (and a chat event stream): generated
+    whole, it would bring the chat API's hundred models into an image client, and a ``oneOf`` without a
+    discriminator is parsed by trying each branch. The image client's answer is the image branch; the wrapper
+    reads every answer tolerantly itself (``_tasks``), so a chat or video result there is still understood."""
+    responses = _operation(doc, _ASYNC_RESULT, "get").get("responses", {})
+    content = responses.get("200", {}).get("content", {})
+    branches = content.get("application/json", {}).get("schema", {}).get("oneOf")
+    _require(
+        isinstance(branches, list) and any(b.get("$ref") == _IMAGE_TASK_RESULT for b in branches) and len(branches) > 1,
+        "zhipu_async_result_images_only",
+        "the async result is no longer a oneOf that includes the image result",
+    )
+    content.pop("text/event-stream", None)
+    content["application/json"]["schema"] = {"$ref": _IMAGE_TASK_RESULT}
 
 
 # --- OpenAI-compatible (seed 004) -------------------------------------------
@@ -166,7 +192,7 @@ def openai_document_error_responses(doc: Document) -> None:
 
 #: Vendored file name -> the fixes it needs, applied in order.
 FIXES: dict[str, list[Fix]] = {
-    "zhipu.yaml": [zhipu_ascii_operation_id, zhipu_ascii_tag],
+    "bigmodel-openapi.json": [zhipu_ascii_operation_ids, zhipu_ascii_tags, zhipu_async_result_images_only],
     "openai-compatible.yaml": [
         openai_security_without_x_apifox,
         openai_bearer_scheme_type,

@@ -1,4 +1,4 @@
-"""Regenerate generated/ from the vendored documents: parse, fix, validate, generate, format.
+"""Regenerate generated/ from the vendored documents: parse, select, fix, validate, generate, format.
 
     python openapi/regen.py           # rewrite generated/, then report what changed (openapi/drift.py)
     python openapi/regen.py --check   # exit 1 if generated/ is not what regen would write
@@ -18,7 +18,6 @@ import sys
 import tempfile
 from pathlib import Path
 
-import yaml
 from openapi_spec_validator import validate
 
 HERE = Path(__file__).resolve().parent
@@ -27,20 +26,23 @@ sys.path.insert(0, str(HERE))
 
 from drift import report  # noqa: E402
 from fixes import apply_fixes  # noqa: E402
+from selection import load_document, prune_components, select_operations  # noqa: E402
 
 #: vendored document -> generated package name
 TARGETS = {
-    "zhipu.yaml": "zhipu_images_api",
+    "bigmodel-openapi.json": "zhipu_images_api",
     "openai-compatible.yaml": "openai_images_api",
 }
 
 
 def fixed_document(name: str, folder: Path = HERE) -> dict[str, object]:
-    """The vendored document (from ``folder``) with its named fixes applied, validated."""
-    doc = yaml.safe_load((folder / name).read_text(encoding="utf-8"))
+    """The vendored document (from ``folder``): its selected operations, with its named fixes applied, validated."""
+    doc = load_document((folder / name).read_text(encoding="utf-8"), name)
+    selected = select_operations(name, doc)
     applied = apply_fixes(name, doc)
+    prune_components(doc)
     validate(doc)
-    print(f"{name}: applied {', '.join(applied)}; valid OpenAPI {doc['openapi']}")
+    print(f"{name}: selected {', '.join(selected)}; applied {', '.join(applied)}; valid OpenAPI {doc['openapi']}")
     return doc
 
 

@@ -15,6 +15,7 @@ import pytest
 
 from tests.prism import prism_executable
 from tests.processes import child_env, free_port, wait_listening
+from zhipu_images._spec_schemas import PACKAGES
 from zhipu_images.conformance import Endpoints, catalogue, differences, run_probes
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -113,13 +114,14 @@ def test_usage_errors_exit_2(key_file: Path) -> None:
 
 @pytest.fixture(scope="module")
 def prism_mock() -> Iterator[str]:
-    """`prism mock openapi/zhipu.yaml` on a free loopback port; its URL."""
+    """`prism mock` of the image operations of the platform's document (as generated from) on a free loopback port."""
     prism = prism_executable()
     if isinstance(prism, str):
         pytest.skip(prism)
     port = free_port()
+    spec = ROOT / "generated" / PACKAGES["zhipu"] / "openapi.json"
     process = subprocess.Popen(
-        [str(prism), "mock", "-h", "127.0.0.1", "-p", str(port), str(ROOT / "openapi" / "zhipu.yaml")],
+        [str(prism), "mock", "-h", "127.0.0.1", "-p", str(port), str(spec)],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,

@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from tests.processes import child_env
 
@@ -31,16 +30,17 @@ import regen  # type: ignore[import-not-found]  # noqa: E402
 import update_spec  # type: ignore[import-not-found]  # noqa: E402
 
 NEW_MODEL = "cogview-5-preview"
+WHOLE = "bigmodel-openapi.json"
 
 
 @pytest.fixture(scope="module")
 def spec_with_a_new_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A generated/ folder whose Zhipu client was regenerated from a spec that adds NEW_MODEL to the enum."""
     root = tmp_path_factory.mktemp("spec-update")
-    spec = yaml.safe_load((ROOT / "openapi" / "zhipu.yaml").read_text(encoding="utf-8"))
+    spec = json.loads((ROOT / "openapi" / WHOLE).read_text(encoding="utf-8"))
     spec["components"]["schemas"]["CreateImageRequest"]["properties"]["model"]["enum"].append(NEW_MODEL)
-    (root / "zhipu.yaml").write_text(yaml.safe_dump(spec, allow_unicode=True), encoding="utf-8")
-    regen.generate("zhipu.yaml", "zhipu_images_api", root / "generated", folder=root)
+    (root / WHOLE).write_text(json.dumps(spec, ensure_ascii=False), encoding="utf-8")
+    regen.generate(WHOLE, "zhipu_images_api", root / "generated", folder=root)
     return root / "generated"
 
 
@@ -148,9 +148,41 @@ def _seed(prefix: str) -> str:
     return pages[0].read_text(encoding="utf-8")
 
 
-@pytest.mark.parametrize(("seed", "vendored"), [("001", "zhipu.yaml"), ("004", "openai-compatible.yaml")])
-def test_update_spec_extracts_the_vendored_document_byte_for_byte(seed: str, vendored: str) -> None:
-    assert update_spec.extract_document(_seed(seed)) == (ROOT / "openapi" / vendored).read_text(encoding="utf-8")
+def test_update_spec_extracts_the_vendored_openai_document_byte_for_byte() -> None:
+    expected = (ROOT / "openapi" / "openai-compatible.yaml").read_text(encoding="utf-8")
+    assert update_spec.extract_document(_seed("004")) == expected
+
+
+def test_update_spec_takes_the_whole_document_as_published() -> None:
+    text = (ROOT / "openapi" / WHOLE).read_bytes().decode("utf-8")
+    assert update_spec.whole_document(text, WHOLE) == text
+
+
+def test_update_spec_refuses_a_whole_document_without_the_task_api_and_writes_nothing(tmp_path: Path) -> None:
+    spec = json.loads((ROOT / "openapi" / WHOLE).read_text(encoding="utf-8"))
+    del spec["paths"]["/paas/v4/async/images/generations"]
+    published = tmp_path / "openapi.json"
+    published.write_text(json.dumps(spec), encoding="utf-8")
+    before = (ROOT / "openapi" / WHOLE).read_bytes()
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "openapi" / "update_spec.py"), str(published)], capture_output=True, text=True
+    )
+    assert done.returncode == 2
+    assert "no POST /paas/v4/async/images/generations" in done.stderr
+    assert (ROOT / "openapi" / WHOLE).read_bytes() == before
+
+
+def test_update_spec_refuses_a_zhipu_page_that_holds_only_the_sync_operation() -> None:
+    page = _seed("001")
+    assert update_spec.extract_document(page)  # a valid page of the older, one-operation form
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "openapi" / "update_spec.py"), str(sorted(SEEDS.glob("001_*.txt"))[0])],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 2
+    assert "whole OpenAPI document" in done.stderr
+    assert "drop the task API" in done.stderr
 
 
 def test_update_spec_refuses_the_older_page_form_saying_what_it_expects() -> None:
@@ -168,13 +200,15 @@ def test_update_spec_refuses_the_real_older_page_too() -> None:
 def test_make_update_spec_on_the_older_page_exits_2_and_writes_nothing(tmp_path: Path) -> None:
     page = tmp_path / "page.md"
     page.write_text("````yaml\npaths:\n  path: /paas/v4/images/generations\n  method: post\n````\n")
-    before = (ROOT / "openapi" / "zhipu.yaml").read_bytes()
+    before = (ROOT / "openapi" / "openai-compatible.yaml").read_bytes()
     done = subprocess.run(
-        [sys.executable, str(ROOT / "openapi" / "update_spec.py"), str(page)], capture_output=True, text=True
+        [sys.executable, str(ROOT / "openapi" / "update_spec.py"), str(page), "--spec", "openai"],
+        capture_output=True,
+        text=True,
     )
     assert done.returncode == 2
     assert "not an OpenAPI document" in done.stderr
-    assert (ROOT / "openapi" / "zhipu.yaml").read_bytes() == before
+    assert (ROOT / "openapi" / "openai-compatible.yaml").read_bytes() == before
 
 
 def _edited(edit: Callable[[dict[str, Any]], None]) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -187,7 +221,7 @@ def _edited(edit: Callable[[dict[str, Any]], None]) -> tuple[dict[str, Any], dic
 
 def test_an_optional_field_added_is_named_in_the_drift_report_and_usable_through_extra_body() -> None:
     shipped, edited = _edited(lambda props: props.update(seed={"type": "integer", "description": "random seed"}))
-    text = drift.report("zhipu.yaml", shipped, edited)
+    text = drift.report(WHOLE, shipped, edited)
     assert "request field added: seed" in text
     assert "request field 'seed' is not sent by this version: pass extra_body={'seed': ...}" in text
     from zhipu_images.fake import FakePlatform, fake_client
@@ -203,7 +237,7 @@ def test_a_model_removed_is_reported_with_its_orphaned_rules() -> None:
         props["model"]["enum"].remove("cogview-3-flash")
 
     shipped, edited = _edited(remove)
-    text = drift.report("zhipu.yaml", shipped, edited)
+    text = drift.report(WHOLE, shipped, edited)
     assert "model removed: cogview-3-flash" in text
     assert "model 'cogview-3-flash' has rules but left the spec: its rules are orphaned" in text
     # and the rules/spec contract test fails, naming it
@@ -214,12 +248,27 @@ def test_a_model_removed_is_reported_with_its_orphaned_rules() -> None:
     ]
 
 
+def test_the_drift_from_the_seed_page_names_the_task_api() -> None:
+    """What ``make regen`` printed when the whole document replaced seed 001's: the two task operations."""
+    shipped = json.loads((ROOT / "generated" / "zhipu_images_api" / "openapi.json").read_text(encoding="utf-8"))
+    seed_page = copy.deepcopy(shipped)
+    for path in ("/paas/v4/async/images/generations", "/paas/v4/async-result/{id}"):
+        del seed_page["paths"][path]
+    for schema in ("AsyncCreateImageRequest", "AsyncResponse", "AsyncImageGenerationResponse"):
+        del seed_page["components"]["schemas"][schema]
+    text = drift.report(WHOLE, seed_page, shipped)
+    assert "operation added: POST /paas/v4/async/images/generations (create_image_task)" in text
+    assert "operation added: GET /paas/v4/async-result/{id} (get_async_result)" in text
+    assert "request schema added: AsyncCreateImageRequest (models: glm-image)" in text
+    assert "operation removed" not in drift.report(WHOLE, shipped, shipped)
+
+
 def test_an_enum_or_default_changed_is_reported() -> None:
     def change(props: dict[str, Any]) -> None:
         props["quality"]["enum"].append("ultra")
         props["size"]["default"] = "1024x1024"
 
     shipped, edited = _edited(change)
-    text = drift.report("zhipu.yaml", shipped, edited)
+    text = drift.report(WHOLE, shipped, edited)
     assert "request field quality: enum ['hd', 'standard'] -> ['hd', 'standard', 'ultra']" in text
     assert "request field size: default '1280x1280' -> '1024x1024'" in text

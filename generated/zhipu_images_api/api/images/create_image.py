@@ -61,7 +61,7 @@ def sync_detailed(
     """图像生成
 
      使用 [GLM-Image](/cn/guide/models/image-generation/glm-image) 等系列模型从文本提示生成高质量图像。通过对用户文字描述快速、精准的理解，让
-    `AI` 的图像表达更加精确和个性化。
+    `AI` 的图像表达更加精确和个性化。点击 **Try it** 按钮可快速试用。
 
     Args:
         body (CreateImageRequest):
@@ -93,7 +93,7 @@ def sync(
     """图像生成
 
      使用 [GLM-Image](/cn/guide/models/image-generation/glm-image) 等系列模型从文本提示生成高质量图像。通过对用户文字描述快速、精准的理解，让
-    `AI` 的图像表达更加精确和个性化。
+    `AI` 的图像表达更加精确和个性化。点击 **Try it** 按钮可快速试用。
 
     Args:
         body (CreateImageRequest):
@@ -120,7 +120,7 @@ async def asyncio_detailed(
     """图像生成
 
      使用 [GLM-Image](/cn/guide/models/image-generation/glm-image) 等系列模型从文本提示生成高质量图像。通过对用户文字描述快速、精准的理解，让
-    `AI` 的图像表达更加精确和个性化。
+    `AI` 的图像表达更加精确和个性化。点击 **Try it** 按钮可快速试用。
 
     Args:
         body (CreateImageRequest):
@@ -150,7 +150,7 @@ async def asyncio(
     """图像生成
 
      使用 [GLM-Image](/cn/guide/models/image-generation/glm-image) 等系列模型从文本提示生成高质量图像。通过对用户文字描述快速、精准的理解，让
-    `AI` 的图像表达更加精确和个性化。
+    `AI` 的图像表达更加精确和个性化。点击 **Try it** 按钮可快速试用。
 
     Args:
         body (CreateImageRequest):
