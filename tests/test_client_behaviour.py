@@ -222,6 +222,7 @@ def test_zhipu_body_carries_the_models_own_defaults(
     with FakeImagesAPI() as fake:
         result = driver.generate("p", **params)
     assert fake.requests[-1].json == expected_body
+    assert result.request is not None
     assert result.request.size == expected_body["size"]
 
 
@@ -293,6 +294,7 @@ def test_n_zhipu_images_are_n_requests_merged(driver: Driver) -> None:
     assert len(fake.requests) == 4
     assert len({image.url for image in result.images}) == 4  # four generations, four files, as on the platform
     assert len(set(result.request_ids)) == 4
+    assert result.request is not None
     assert result.request.n == 4
 
 

@@ -154,4 +154,6 @@ def test_wrapper_requests_captured_by_the_mock_match_the_schema(call: tuple[str,
 
 def test_fake_client_helper_round_trip() -> None:
     with make_fake_client() as client:
-        assert client.generate("a cat", model="cogview-4").request.size == "1024x1024"
+        request = client.generate("a cat", model="cogview-4").request
+        assert request is not None
+        assert request.size == "1024x1024"

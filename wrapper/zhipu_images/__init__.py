@@ -26,10 +26,14 @@ from ._exceptions import (
     RateLimitError,
     RequestValidationError,
     ServerError,
+    TaskError,
+    TaskFailedError,
+    TaskNotFoundError,
+    TaskTimeoutError,
     UnexpectedResponseError,
 )
 from ._limits import TIERS
-from ._results import ContentFilter, GeneratedImage, ImagesResult
+from ._results import ContentFilter, GeneratedImage, ImagesResult, ImageTask
 from ._rules import MODELS, CustomSizes, ModelRules
 from ._validation import ImageRequest, SizeOutsideRecommendedRangeWarning, UnspecifiedModelWarning, validate_request
 
@@ -73,6 +77,7 @@ __all__ = [
     "DownloadError",
     "GeneratedImage",
     "ImageRequest",
+    "ImageTask",
     "ImagesClient",
     "ImagesError",
     "ImagesResult",
@@ -86,6 +91,10 @@ __all__ = [
     "RequestValidationError",
     "ServerError",
     "SizeOutsideRecommendedRangeWarning",
+    "TaskError",
+    "TaskFailedError",
+    "TaskNotFoundError",
+    "TaskTimeoutError",
     "UnexpectedResponseError",
     "UnspecifiedModelWarning",
     "validate_request",

@@ -7,10 +7,10 @@ import asyncio
 import os
 import ssl
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Self, TypeVar
 
 import httpx
 
@@ -29,13 +29,14 @@ from ._concurrency import AsyncLimiter
 from ._options import NOT_GIVEN, NotGiven, call_timeout
 from ._reading import BODY_FAILURES, AnswerReader, araw_chunks, decoder_for
 from ._responses import Answer
-from ._results import GeneratedImage, ImagesResult
+from ._results import GeneratedImage, ImagesResult, ImageTask
 from ._retry import late_answer, transport_error
+from ._tasks import checked_task_id
 from ._tls import context as tls_context
-from ._validation import ImageRequest
 
 # Module-level so tests can observe the waits without waiting.
 _async_sleep = asyncio.sleep
+_T = TypeVar("_T")
 
 
 class AsyncImagesClient(_ClientBase):
@@ -116,20 +117,83 @@ class AsyncImagesClient(_ClientBase):
         request, url, body = self._prepare(prompt, model, params, extra_body)
         limit = call_timeout(timeout)
         copies = self._copies(request)
+        cap = self._answer_cap(request)
+
+        def parse(answer: Answer) -> ImagesResult:
+            return self._read(answer, request)
+
         if copies == 1:
-            return await self._send(url, body, request, limit)
+            return await self._send("POST", url, body, cap, parse, limit)
         outcomes = await asyncio.gather(
-            *(self._send(url, body, request, limit) for _ in range(copies)), return_exceptions=True
+            *(self._send("POST", url, body, cap, parse, limit) for _ in range(copies)), return_exceptions=True
         )
         return merge(outcomes, request)
 
-    async def _send(
-        self, url: str, body: dict[str, Any], request: ImageRequest, limit: httpx.Timeout | None
+    async def submit(
+        self,
+        prompt: str,
+        *,
+        model: str = "glm-image",
+        size: str | tuple[int, int] | None = None,
+        quality: str | None = None,
+        user_id: str | None = None,
+        watermark_enabled: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,  # noqa: ASYNC109
+    ) -> ImageTask:
+        """Submit a generation to the task API; ``ImagesClient.submit`` says what is checked and kept."""
+        params = {"size": size, "quality": quality, "user_id": user_id, "watermark_enabled": watermark_enabled}
+        request, body = self._prepare_task(prompt, model, params, extra_body)
+
+        def parse(answer: Answer) -> ImageTask:
+            return self._read_submission(answer, request)
+
+        return await self._send("POST", self._task_url, body, self.max_response_bytes, parse, call_timeout(timeout))
+
+    async def task(self, task: ImageTask | str) -> ImageTask:
+        """The task's state now, fetched once (``ImagesClient.task``)."""
+        known = task if isinstance(task, ImageTask) else None
+        task_id = checked_task_id(task)
+        answer = await self._exchange("GET", self._result_url(task_id), None, self.max_response_bytes, None)
+        try:
+            return self._read_task(answer, task_id, known)
+        except exc.ImagesError as error:
+            error.task_id = task_id
+            raise
+
+    async def wait(
+        self,
+        task: ImageTask | str,
+        *,
+        timeout: float | None = None,  # noqa: ASYNC109  (the whole wait, as ImagesClient.wait's)
+        poll_interval: float | None = None,
     ) -> ImagesResult:
+        """Poll the task until it succeeds; return its images (``ImagesClient.wait`` says how)."""
+        poller = self._poller(task, timeout, poll_interval)
+        while True:
+            await _async_sleep(poller.delay(time.monotonic()))
+            try:
+                state = await self.task(poller.known or poller.task_id)
+            except exc.ImagesError as error:
+                poller.failed(error, time.monotonic())
+                continue
+            done = poller.answered(state, time.monotonic())
+            if done is not None:
+                return done.result()
+
+    async def _send(
+        self,
+        method: str,
+        url: str,
+        body: dict[str, Any] | None,
+        cap: int,
+        parse: Callable[[Answer], _T],
+        limit: httpx.Timeout | None,
+    ) -> _T:
         attempt, waited = 0, 0.0
         while True:
             try:
-                return await self._send_once(url, body, request, limit)
+                return await self._send_once(method, url, body, cap, parse, limit)
             except (exc.APIError, exc.APIConnectionError) as error:
                 delay = self._retry.delay(error, attempt, waited)
                 if delay is None:
@@ -138,10 +202,16 @@ class AsyncImagesClient(_ClientBase):
             attempt, waited = attempt + 1, waited + delay
 
     async def _send_once(
-        self, url: str, body: dict[str, Any], request: ImageRequest, limit: httpx.Timeout | None
-    ) -> ImagesResult:
+        self,
+        method: str,
+        url: str,
+        body: dict[str, Any] | None,
+        cap: int,
+        parse: Callable[[Answer], _T],
+        limit: httpx.Timeout | None,
+    ) -> _T:
         if self._limiter is None:
-            return self._read(await self._post(url, body, request, limit), request)
+            return parse(await self._exchange(method, url, body, cap, limit))
         wait = deadline.deadline_seconds(limit or self._http.timeout)
         epoch = await self._limiter.acquire(wait)
         outcome: BaseException | None = None
@@ -149,7 +219,7 @@ class AsyncImagesClient(_ClientBase):
         try:
             if self._budget is not None:
                 token = await self._budget.acquire_async(None if wait is None else time.monotonic() + wait)
-            return self._read(await self._post(url, body, request, limit), request)
+            return parse(await self._exchange(method, url, body, cap, limit))
         except BaseException as error:
             outcome = error
             raise
@@ -158,10 +228,12 @@ class AsyncImagesClient(_ClientBase):
                 await self._budget.release_async(token)
             await self._limiter.release(epoch, outcome)
 
-    async def _post(self, url: str, body: dict[str, Any], request: ImageRequest, limit: httpx.Timeout | None) -> Answer:
+    async def _exchange(
+        self, method: str, url: str, body: dict[str, Any] | None, cap: int, limit: httpx.Timeout | None
+    ) -> Answer:
         timeout = limit or self._http.timeout
         outgoing = self._http.build_request(
-            "POST", self._parsed_urls.get(url, url), json=body, headers=self._headers, timeout=timeout
+            method, self._parsed_urls.get(url, url), json=body, headers=self._headers, timeout=timeout
         )
         reader: AnswerReader | None = None
         response: httpx.Response | None = None
@@ -172,7 +244,7 @@ class AsyncImagesClient(_ClientBase):
                 except httpx.RequestError as error:  # nothing of an answer arrived
                     raise transport_error(error) from error
                 try:  # the status line arrived: from here on, nothing is sent again
-                    reader = self._reader(response, request)
+                    reader = self._reader(response, cap)
                     async for chunk in araw_chunks(response):
                         reader.feed(chunk)
                     return reader.answer()
@@ -180,11 +252,11 @@ class AsyncImagesClient(_ClientBase):
                     await response.aclose()
         except BODY_FAILURES as failure:
             assert response is not None
-            return self._broken(response, failure, request)
+            return self._broken(response, failure, cap)
         except TimeoutError as late:
             if response is None:  # no status line in time: may have been received and billed, so not retried
                 raise late_answer() from late
-            return self._broken(response, deadline.DeadlineExceeded(), request)
+            return self._broken(response, deadline.DeadlineExceeded(), cap)
 
     @property
     def _image_http(self) -> httpx.AsyncClient:

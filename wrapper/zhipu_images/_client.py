@@ -15,10 +15,11 @@ import os
 import ssl
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING, Any, Self, TypeVar
+from urllib.parse import quote
 
 import httpx
 
@@ -28,12 +29,13 @@ from ._bounded import ACCEPT_ENCODING
 from ._concurrency import Limiter
 from ._config import Endpoints, resolve_endpoints
 from ._limits import resolve_concurrency
-from ._options import NOT_GIVEN, NotGiven, call_timeout, checked_int, checked_timeout, shown
+from ._options import NOT_GIVEN, NotGiven, call_timeout, checked_int, checked_seconds, checked_timeout, shown
 from ._reading import BODY_FAILURES, AnswerReader, broken_answer, decoder_for, raw_chunks
 from ._redact import secret_forms
 from ._responses import Answer, error_from_response, result_from_response
-from ._results import GeneratedImage, ImagesResult
+from ._results import GeneratedImage, ImagesResult, ImageTask
 from ._retry import RetryPolicy, transport_error
+from ._tasks import Poller, TaskDurations, checked_task_id, task_from_result, task_from_submission
 from ._tls import context as tls_context
 from ._validation import ImageRequest, checked_extra_body, validate_request
 
@@ -46,6 +48,7 @@ DEFAULT_LEASE = 30.0
 
 # Module-level so tests can observe the waits without waiting.
 _sleep = time.sleep
+_T = TypeVar("_T")
 
 DEFAULT_TIMEOUT = 60.0  # hd images take ~20 s (seeds 000/001): leave room for a slow one
 #: Default cap on one downloaded image. A 2048x2048 RGBA PNG is at most ~16 MiB.
@@ -86,6 +89,8 @@ class _ClientBase:
         self._timeout = checked_timeout(timeout)
         self._limits = httpx.Limits(max_connections=max(100, self.max_concurrency or 0), max_keepalive_connections=20)
         self._budget = self._shared_budget(shared_budget, shared_budget_lease, shared_budget_fallback)
+        #: how long this client's tasks took: when to poll the next ones
+        self._durations = TaskDurations()
 
     def _shared_budget(self, url: object, lease: object, fallback: bool) -> SharedBudget | None:
         """The Redis budget for ``url`` (None: none), its leases scored in the account's limit."""
@@ -127,6 +132,40 @@ class _ClientBase:
             body.update(checked_extra_body(extra_body))
         return request, self.endpoint_for(request), body
 
+    def _prepare_task(
+        self, prompt: str, model: str, params: dict[str, Any], extra_body: Mapping[str, Any] | None
+    ) -> tuple[ImageRequest, dict[str, Any]]:
+        from ._tasks import validate_task_request
+        from ._wire import task_body
+
+        request = validate_task_request(model, prompt, **params)
+        body = task_body(request)
+        if extra_body is not None:
+            body.update(checked_extra_body(extra_body))
+        return request, body
+
+    @property
+    def _task_url(self) -> str:
+        return self.base_url + "/async/images/generations"
+
+    def _result_url(self, task_id: str) -> str:
+        return f"{self.base_url}/async-result/{quote(task_id, safe='')}"
+
+    def _poller(self, task: object, timeout: object, poll_interval: object) -> Poller:
+        return Poller(
+            task if isinstance(task, ImageTask) else checked_task_id(task),
+            self._durations,
+            now=time.monotonic(),
+            timeout=checked_seconds("timeout", timeout, zero=True),
+            poll_interval=checked_seconds("poll_interval", poll_interval, zero=False),
+        )
+
+    def _read_submission(self, answer: Answer, request: ImageRequest) -> ImageTask:
+        return task_from_submission(answer, request, time.monotonic(), redact=self._endpoints.api_key)
+
+    def _read_task(self, answer: Answer, task_id: str, known: ImageTask | None) -> ImageTask:
+        return task_from_result(answer, task_id, known, redact=self._endpoints.api_key)
+
     def endpoint_for(self, request: ImageRequest) -> str:
         """The URL ``request`` (from ``validate_request``) would be sent to.
 
@@ -164,11 +203,11 @@ class _ClientBase:
             return self.max_response_bytes + request.n * (self.max_download_bytes * 4 // 3 + 4)
         return self.max_response_bytes
 
-    def _reader(self, response: httpx.Response, request: ImageRequest) -> AnswerReader:
-        return AnswerReader(response, self._answer_cap(request), self._secret_forms)
+    def _reader(self, response: httpx.Response, cap: int) -> AnswerReader:
+        return AnswerReader(response, cap, self._secret_forms)
 
-    def _broken(self, response: httpx.Response, failure: BaseException, request: ImageRequest) -> Answer:
-        return broken_answer(response, failure, self._answer_cap(request))
+    def _broken(self, response: httpx.Response, failure: BaseException, cap: int) -> Answer:
+        return broken_answer(response, failure, cap)
 
     def _read(self, answer: Answer, request: ImageRequest) -> ImagesResult:
         key = self._endpoints.api_key
@@ -297,23 +336,98 @@ class ImagesClient(_ClientBase):
         request, url, body = self._prepare(prompt, model, params, extra_body)
         limit = call_timeout(timeout)
         copies = self._copies(request)
+        cap = self._answer_cap(request)
+
+        def parse(answer: Answer) -> ImagesResult:
+            return self._read(answer, request)
+
         if copies == 1:
-            return self._send(url, body, request, limit)
+            return self._send("POST", url, body, cap, parse, limit)
         from concurrent.futures import ThreadPoolExecutor  # only n > 1 needs threads
 
         outcomes: list[ImagesResult | BaseException] = []
         with ThreadPoolExecutor(max_workers=copies, thread_name_prefix="zhipu-images") as pool:
-            futures = [pool.submit(self._send, url, body, request, limit) for _ in range(copies)]
+            futures = [pool.submit(self._send, "POST", url, body, cap, parse, limit) for _ in range(copies)]
             for future in futures:
                 error = future.exception()
                 outcomes.append(error if error is not None else future.result())
         return merge(outcomes, request)
 
-    def _send(self, url: str, body: dict[str, Any], request: ImageRequest, limit: httpx.Timeout | None) -> ImagesResult:
+    def submit(
+        self,
+        prompt: str,
+        *,
+        model: str = "glm-image",
+        size: str | tuple[int, int] | None = None,
+        quality: str | None = None,
+        user_id: str | None = None,
+        watermark_enabled: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+    ) -> ImageTask:
+        """Submit a generation to the task API and return its task at once; ``wait`` fetches its images.
+
+        Checked as ``generate`` checks, plus the task API's rules (glm-image only, quality hd only): a
+        ``RequestValidationError`` before anything is sent. The task is paid for once submitted: keep its ``id``
+        (``wait(id)`` works from any process, for as long as the platform keeps it). Retried as ``generate``:
+        only when no answer arrived at all."""
+        params = {"size": size, "quality": quality, "user_id": user_id, "watermark_enabled": watermark_enabled}
+        request, body = self._prepare_task(prompt, model, params, extra_body)
+
+        def parse(answer: Answer) -> ImageTask:
+            return self._read_submission(answer, request)
+
+        return self._send("POST", self._task_url, body, self.max_response_bytes, parse, call_timeout(timeout))
+
+    def task(self, task: ImageTask | str) -> ImageTask:
+        """The task's state now, fetched once (``status``; ``images`` once it is ``SUCCESS``).
+
+        A ``FAIL`` is returned as a state here (``wait`` raises it); an id the platform does not know raises
+        ``TaskNotFoundError``."""
+        known = task if isinstance(task, ImageTask) else None
+        task_id = checked_task_id(task)
+        answer = self._exchange("GET", self._result_url(task_id), None, self.max_response_bytes, None)
+        try:
+            return self._read_task(answer, task_id, known)
+        except exc.ImagesError as error:
+            error.task_id = task_id
+            raise
+
+    def wait(
+        self, task: ImageTask | str, *, timeout: float | None = None, poll_interval: float | None = None
+    ) -> ImagesResult:
+        """Poll the task until it succeeds; return its images, shaped as ``generate`` returns them.
+
+        Polls are free: one that fails for network reasons, a server error or a rate limit is made again.
+        ``timeout`` bounds the whole wait (None: no limit): ``TaskTimeoutError`` then carries ``task_id``, and
+        the task goes on, paid for. ``FAIL`` raises ``TaskFailedError``. ``poll_interval`` fixes the gap between
+        polls; by default the first poll comes when this client's earlier tasks of the model were done, then
+        the gap grows."""
+        poller = self._poller(task, timeout, poll_interval)
+        while True:
+            _sleep(poller.delay(time.monotonic()))
+            try:
+                state = self.task(poller.known or poller.task_id)
+            except exc.ImagesError as error:
+                poller.failed(error, time.monotonic())
+                continue
+            done = poller.answered(state, time.monotonic())
+            if done is not None:
+                return done.result()
+
+    def _send(
+        self,
+        method: str,
+        url: str,
+        body: dict[str, Any] | None,
+        cap: int,
+        parse: Callable[[Answer], _T],
+        limit: httpx.Timeout | None,
+    ) -> _T:
         attempt, waited = 0, 0.0
         while True:
             try:
-                return self._send_once(url, body, request, limit)
+                return self._send_once(method, url, body, cap, parse, limit)
             except (exc.APIError, exc.APIConnectionError) as error:
                 delay = self._retry.delay(error, attempt, waited)
                 if delay is None:
@@ -322,10 +436,16 @@ class ImagesClient(_ClientBase):
             attempt, waited = attempt + 1, waited + delay
 
     def _send_once(
-        self, url: str, body: dict[str, Any], request: ImageRequest, limit: httpx.Timeout | None
-    ) -> ImagesResult:
+        self,
+        method: str,
+        url: str,
+        body: dict[str, Any] | None,
+        cap: int,
+        parse: Callable[[Answer], _T],
+        limit: httpx.Timeout | None,
+    ) -> _T:
         if self._limiter is None:  # the common, uncapped case: nothing more on the hot path
-            return self._read(self._post(url, body, request, limit), request)
+            return parse(self._exchange(method, url, body, cap, limit))
         wait = deadline.deadline_seconds(limit or self._http.timeout)
         epoch = self._limiter.acquire(wait)
         outcome: BaseException | None = None
@@ -333,7 +453,7 @@ class ImagesClient(_ClientBase):
         try:
             if self._budget is not None:
                 token = self._budget.acquire(None if wait is None else time.monotonic() + wait)
-            return self._read(self._post(url, body, request, limit), request)
+            return parse(self._exchange(method, url, body, cap, limit))
         except BaseException as error:
             outcome = error
             raise
@@ -342,11 +462,13 @@ class ImagesClient(_ClientBase):
                 self._budget.release(token)
             self._limiter.release(epoch, outcome)
 
-    def _post(self, url: str, body: dict[str, Any], request: ImageRequest, limit: httpx.Timeout | None) -> Answer:
+    def _exchange(
+        self, method: str, url: str, body: dict[str, Any] | None, cap: int, limit: httpx.Timeout | None
+    ) -> Answer:
         timeout = limit or self._http.timeout
         at = deadline.expiry(timeout)
         outgoing = self._http.build_request(
-            "POST", self._parsed_urls.get(url, url), json=body, headers=self._headers, timeout=timeout
+            method, self._parsed_urls.get(url, url), json=body, headers=self._headers, timeout=timeout
         )
         token = deadline.enter(at)
         try:
@@ -355,13 +477,13 @@ class ImagesClient(_ClientBase):
             except httpx.RequestError as error:  # nothing of an answer arrived
                 raise transport_error(error) from error
             try:  # the status line arrived: from here on, nothing is sent again
-                reader = self._reader(response, request)
+                reader = self._reader(response, cap)
                 for chunk in raw_chunks(response):
                     reader.feed(chunk)
                     deadline.check(at)
                 return reader.answer()
             except BODY_FAILURES as failure:
-                return self._broken(response, failure, request)
+                return self._broken(response, failure, cap)
             finally:
                 response.close()
         finally:

@@ -14,7 +14,12 @@
     │   ├── QuotaExceededError          codes 1304, 1308-1310
     │   ├── AccountError                codes 1100, 1110-1112, 1120, 1121
     │   ├── ServerError                 5xx; codes 500, 1230, 1234                      [retryable]
-    │   └── UnexpectedResponseError     an answer the contract does not allow (not JSON, no image, ...)
+    │   ├── UnexpectedResponseError     an answer the contract does not allow (not JSON, no image, ...)
+    │   └── TaskFailedError             the task API's task ended FAIL                  (also a TaskError)
+    ├── TaskError                   about one task of the task API; ``task_id`` names it
+    │   ├── TaskFailedError
+    │   ├── TaskNotFoundError           the platform does not know the id (never issued, or expired)
+    │   └── TaskTimeoutError            ``wait`` ran out of time; the task goes on: wait again with ``task_id``
     ├── APIConnectionError          no answer: DNS, refused, reset, TLS                 [retryable]
     │   ├── APITimeoutError             no answer in time (retried only if nothing was sent)
     │   └── IncompleteResponseError     HTTP 200 arrived, its body broke off: never retried (may be billed)
@@ -32,6 +37,10 @@ policy reads.
 Once the platform has started answering, the request is never sent again:
 the image may have been generated and billed. ``may_be_billed`` says so on
 the errors where that is possible (a cut-off, oversized or late 200).
+
+A task of the task API (``submit``) is paid when it is submitted: its errors
+carry ``task_id`` so that the caller can wait for it again (``wait(task_id)``)
+instead of paying for a new one.
 
 No message, code or request id ever contains the API key or a terminal control
 character, whatever the server sent.
@@ -65,6 +74,10 @@ __all__ = [
     "RateLimitError",
     "RequestValidationError",
     "ServerError",
+    "TaskError",
+    "TaskFailedError",
+    "TaskNotFoundError",
+    "TaskTimeoutError",
     "UnexpectedResponseError",
 ]
 
@@ -80,6 +93,8 @@ class ImagesError(Exception):
     #: may succeed), ``"account"`` (every request with this key will fail alike: stop sending), or
     #: ``"disk"`` (images cannot be stored here: stop generating, keep the URLs).
     scope: str = "request"
+    #: the task of the task API this error is about (``wait(task_id)`` fetches it again), when it is about one
+    task_id: str | None = None
 
 
 class ConfigurationError(ImagesError, ValueError):
@@ -119,6 +134,8 @@ class APIError(ImagesError):
     """
 
     retryable = False
+    #: whether the business code's general explanation fits (not for a task's errors, which say their own)
+    _explains_code = True
 
     def __init__(
         self,
@@ -138,7 +155,7 @@ class APIError(ImagesError):
         where = f"HTTP {status_code}" + (f", code {code}" if code else "")
         rid = f" (request id {request_id})" if request_id else ""
         #: what the code means and what to do, in English (the platform's ``message`` is usually Chinese)
-        self.explanation = explanation(code)
+        self.explanation = explanation(code) if self._explains_code else None
         said = f"{self.explanation}. The platform said: {message}" if self.explanation else message
         super().__init__(f"{said} [{where}]{rid}")
 
@@ -205,6 +222,39 @@ class ServerError(APIError):
 
 class UnexpectedResponseError(APIError):
     """The platform answered something its contract does not allow."""
+
+
+class TaskError(ImagesError):
+    """About one task of the task API. ``task_id`` names it: keep it to wait for the task again."""
+
+
+class TaskFailedError(APIError, TaskError):
+    """The task ended ``FAIL``. The platform documents no reason; ``body`` is its answer, as it came
+    (scrubbed of the key). A failed task is not retried by this library: submit it again if you wish."""
+
+    #: the task's last answer, parsed (fields the platform may add, such as a reason, are in it)
+    body: Any = None
+    _explains_code = False
+
+
+class TaskNotFoundError(BadRequestError, TaskError):
+    """The platform does not know the task id: it was never issued, belongs to another key or platform, or
+    has expired. Nothing can be fetched for it any more."""
+
+    _explains_code = False
+
+
+class TaskTimeoutError(TaskError):
+    """``wait`` ran out of time while the task was still processing. The task goes on and stays paid for:
+    call ``wait(error.task_id)`` again later, rather than submitting it anew."""
+
+    may_be_billed = True
+
+    def __init__(self, message: str, *, task_id: str, status: str | None = None):
+        self.task_id = task_id
+        #: the last status seen (``PROCESSING``), or None if no poll was answered
+        self.status = status
+        super().__init__(message)
 
 
 class APIConnectionError(ImagesError):

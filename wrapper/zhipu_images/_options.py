@@ -71,6 +71,17 @@ def checked_timeout(value: object) -> httpx.Timeout:
     return httpx.Timeout(seconds, connect=min(CONNECT_TIMEOUT, seconds))
 
 
+def checked_seconds(argument: str, value: object, *, zero: bool) -> float | None:
+    """Seconds (finite, >= 0, or > 0 unless ``zero``), or None; an error naming ``argument`` otherwise."""
+    if value is None:
+        return None
+    seconds = None if isinstance(value, bool) or not isinstance(value, int | float) else float(value)
+    if seconds is None or not math.isfinite(seconds) or seconds < 0 or (seconds == 0 and not zero):
+        least = ">= 0" if zero else "> 0"
+        raise ConfigurationError(f"{argument}: must be seconds {least} or None, got {shown(value)}")
+    return seconds
+
+
 class NotGiven(enum.Enum):
     """An argument left out, where ``None`` means something (``timeout=None``: no limit)."""
 

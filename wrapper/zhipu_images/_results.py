@@ -1,4 +1,4 @@
-"""What ``generate`` returns."""
+"""What ``generate`` returns, and the tasks ``submit`` returns."""
 
 from __future__ import annotations
 
@@ -37,8 +37,45 @@ class ImagesResult:
     created: int | None
     images: tuple[GeneratedImage, ...]
     content_filter: tuple[ContentFilter, ...]
-    #: the normalized request that was sent
-    request: ImageRequest
+    #: the normalized request that was sent; None for a task's result fetched by its id alone (``wait(id)``)
+    request: ImageRequest | None
     request_ids: tuple[str, ...] = ()
     #: top-level fields the platform sent that this version does not know (from the first response)
     extra: Mapping[str, Any] = field(factory=dict, repr=False)
+
+
+#: A task's statuses (``ImageTask.status``), as the platform names them.
+PROCESSING, SUCCESS, FAIL = "PROCESSING", "SUCCESS", "FAIL"
+
+
+@frozen
+class ImageTask:
+    """One task of the task API, as last seen: ``status`` is ``PROCESSING``, ``SUCCESS`` or ``FAIL`` (or a
+    status the platform adds later, kept as sent). ``images`` are set once it succeeded."""
+
+    id: str
+    request_id: str | None
+    model: str | None
+    status: str
+    images: tuple[GeneratedImage, ...] = ()
+    #: the checked request it was submitted with; None for a task fetched by its id alone
+    request: ImageRequest | None = field(default=None, eq=False, repr=False)
+    #: ``time.monotonic()`` when its submission was answered (None: not submitted by this process)
+    submitted_at: float | None = field(default=None, eq=False, repr=False)
+    #: top-level fields of the last answer that this version does not read, kept as sent
+    extra: Mapping[str, Any] = field(factory=dict, eq=False, repr=False)
+
+    @property
+    def done(self) -> bool:
+        return self.status in (SUCCESS, FAIL)
+
+    def result(self) -> ImagesResult:
+        """The images of a task that succeeded, shaped as ``generate`` returns them."""
+        return ImagesResult(
+            created=None,
+            images=self.images,
+            content_filter=(),
+            request=self.request,
+            request_ids=tuple(filter(None, [self.request_id])),
+            extra=self.extra,
+        )

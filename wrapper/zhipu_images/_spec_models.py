@@ -61,3 +61,18 @@ def schema_rules(name: str) -> ModelRules:
         max_prompt_chars=None,
         parameters=frozenset({"size", "quality", "n", "user_id", "watermark_enabled"}),
     )
+
+
+@functools.cache
+def spec_task_models() -> frozenset[str]:
+    """The models the spec's task API takes (``AsyncCreateImageRequest``'s ``model`` enum)."""
+    from zhipu_images_api.models import TaskImageModel
+
+    return frozenset(member.value for member in TaskImageModel)
+
+
+@functools.cache
+def spec_task_qualities() -> tuple[str, ...]:
+    from zhipu_images_api.models import TaskImageQuality
+
+    return tuple(member.value for member in TaskImageQuality)

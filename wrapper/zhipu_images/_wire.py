@@ -65,3 +65,17 @@ def openai_body(request: ImageRequest) -> dict[str, Any]:
 
 def request_body(request: ImageRequest) -> dict[str, Any]:
     return zhipu_body(request) if request.rules.provider == "zhipu" else openai_body(request)
+
+
+def task_body(request: ImageRequest) -> dict[str, Any]:
+    """A task submission (``validate_task_request`` checked it against the task API's model and quality)."""
+    from zhipu_images_api.models import CreateImageTaskRequest, TaskImageModel, TaskImageQuality
+
+    return CreateImageTaskRequest(
+        model=TaskImageModel(request.model),
+        prompt=request.prompt,
+        size=request.size if request.size is not None else UNSET,
+        quality=TaskImageQuality(request.quality) if request.quality is not None else UNSET,
+        user_id=request.user_id if request.user_id is not None else UNSET,
+        watermark_enabled=request.watermark_enabled if request.watermark_enabled is not None else UNSET,
+    ).to_dict()

@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import collections
 import hashlib
+import heapq
 import json
 import random
 import re
@@ -24,10 +25,13 @@ from attrs import define, field, frozen
 
 from ._answers import MESSAGES, OPENAI_CODES, OPENAI_MESSAGES, STATUS, UNAVAILABLE_HTML
 from ._png import make_png
-from ._request_checks import Rejection, checked_body
-from ._settings import Fault, checked_fault_rates, checked_latency, known_fault
+from ._request_checks import Rejection, checked_body, checked_task_body
+from ._settings import POLL_FAULTS, TASK_ONLY_FAULTS, Fault, checked_fault_rates, checked_latency, known_fault
 
 ZHIPU_PATH = "/api/paas/v4/images/generations"
+#: the task API: a submission answers at once with a task id; the result is fetched by that id
+ZHIPU_TASK_PATH = "/api/paas/v4/async/images/generations"
+TASK_RESULT_PREFIX = "/api/paas/v4/async-result/"
 OPENAI_PATH = "/v1/images/generations"
 FILES_PREFIX = "/files/"
 #: ``/files/<request id>/<seed>-<W>x<H>.png``: the pixels follow the prompt (seed), and the request id
@@ -61,6 +65,20 @@ class FakeReply:
 
 
 @frozen
+class FakeTask:
+    """A task as the fake keeps it, for the server's life: whose it is, when it is done, and how it ends."""
+
+    id: str
+    token: str
+    model: str
+    ready_at: float
+    #: ``SUCCESS`` or ``FAIL`` (a scripted ``task_fail``), from ``ready_at`` on
+    outcome: str
+    #: the image's path under the fake's origin (the URL is made with the origin each poll arrives on)
+    image_path: str
+
+
+@frozen
 class RecordedRequest:
     """What the fake received. The Authorization header is never kept."""
 
@@ -84,6 +102,11 @@ class FakePlatform:
     generation request, for soak tests of another client's retries).
     ``fail_next`` scripts faults for the next requests; ``seed`` makes the
     random latency and random faults repeatable.
+
+    The task API: a submission is checked and charged like a generation and answered at once with a task id;
+    the task stays ``PROCESSING`` for the latency (holding one of its key's ``concurrency_limit`` slots), then
+    ends ``SUCCESS`` with an image URL, or ``FAIL`` for a ``task_fail`` fault. Tasks are kept for the
+    platform's life; an id it never issued (or another key's) is answered as the platform answers a bad id.
     """
 
     def __init__(
@@ -113,6 +136,10 @@ class FakePlatform:
         self._random = random.Random(seed)
         self._lock = threading.Lock()
         self._faults: collections.deque[Fault] = collections.deque()
+        self._poll_faults: collections.deque[Fault] = collections.deque()
+        self._tasks: dict[str, FakeTask] = {}
+        #: key -> when each of its processing tasks is done (a heap): they hold its concurrency slots
+        self._processing: dict[str, list[float]] = {}
         self._in_flight: collections.Counter[str] = collections.Counter()
         self._records: collections.deque[RecordedRequest] = collections.deque(maxlen=record_limit)
         self._ids = 0
@@ -122,6 +149,10 @@ class FakePlatform:
         self.received = 0
         #: generation requests answered 200: what the platform would have billed
         self.generated = 0
+        #: task submissions accepted (answered 200 with a task id): what it would have billed for tasks
+        self.tasks_submitted = 0
+        #: task results asked for (polls), answered or not
+        self.polls = 0
         #: of those, answered 1302 because the key had ``concurrency_limit`` requests in flight
         self.rate_limited = 0
         #: seconds of simulated latency given to the generations answered 200, in all (a benchmark's ideal
@@ -130,10 +161,18 @@ class FakePlatform:
 
     # --- scripting and inspection -------------------------------------------------
 
-    def fail_next(self, fault: Fault, times: int = 1) -> None:
-        """Answer the next ``times`` generation requests with ``fault`` (queued after earlier ones)."""
+    def fail_next(self, fault: Fault, times: int = 1, *, on: str = "generation") -> None:
+        """Answer the next ``times`` generation requests (task submissions included) with ``fault``, queued
+        after earlier ones; ``task_fail`` is met by the next task submission only, which is accepted and ends
+        ``FAIL``. ``on="poll"``: the next polls of a task's result instead (``rate_limit``, ``server_error``,
+        ``unavailable``, ``drop``)."""
+        checked = known_fault(fault)
+        if on == "poll" and checked not in POLL_FAULTS:
+            raise ValueError(f"a poll cannot meet {fault!r}; choose from {', '.join(sorted(POLL_FAULTS))}")
+        if on not in ("generation", "poll"):
+            raise ValueError(f"on must be 'generation' or 'poll', got {on!r}")
         with self._lock:
-            self._faults.extend([known_fault(fault)] * times)
+            (self._poll_faults if on == "poll" else self._faults).extend([checked] * times)
 
     @property
     def latency(self) -> float | tuple[float, float]:
@@ -151,17 +190,18 @@ class FakePlatform:
     def fault_rates(self, rates: Mapping[str, float]) -> None:
         self._fault_rates = checked_fault_rates(rates)
 
-    def _next_fault(self) -> Fault | None:
-        """The scripted fault for this request, else one drawn from ``fault_rates``, else None."""
+    def _next_fault(self, task: bool) -> Fault | None:
+        """The scripted fault for this request, else one drawn from ``fault_rates``, else None. A task-only
+        fault is left for the next task submission by a sync generation, and drawn as none for it."""
         with self._lock:
-            if self._faults:
+            if self._faults and (task or self._faults[0] not in TASK_ONLY_FAULTS):
                 return self._faults.popleft()
             if not self._fault_rates:
                 return None
             draw = self._random.random()
         for fault, rate in self._fault_rates.items():
             if draw < rate:
-                return fault
+                return fault if task or fault not in TASK_ONLY_FAULTS else None
             draw -= rate
         return None
 
@@ -188,9 +228,12 @@ class FakePlatform:
         with self._lock:
             self._faults.clear()
             self._records.clear()
+            self._poll_faults.clear()
             self.max_in_flight = 0
             self.received = 0
             self.generated = 0
+            self.tasks_submitted = 0
+            self.polls = 0
             self.rate_limited = 0
             self.latency_total = 0.0
 
@@ -199,7 +242,9 @@ class FakePlatform:
     def handle(self, request: FakeRequest) -> FakeReply:
         if request.method == "GET" and request.path.startswith(FILES_PREFIX):
             return self._file(request.path)
-        provider = {ZHIPU_PATH: "zhipu", OPENAI_PATH: "openai"}.get(request.path)
+        if request.path.startswith(TASK_RESULT_PREFIX):
+            return self._task_result(request)
+        provider = {ZHIPU_PATH: "zhipu", OPENAI_PATH: "openai", ZHIPU_TASK_PATH: "zhipu"}.get(request.path)
         if provider is None:
             return self._error("zhipu", "1222", f"{request.method} {request.path}: {MESSAGES['1222']}")
         if request.method != "POST":
@@ -208,10 +253,14 @@ class FakePlatform:
             reply.headers["allow"] = "POST"
             return reply
         body = _json_or_none(request.body)
-        reply = self._generate(provider, request, body)
+        task = request.path == ZHIPU_TASK_PATH
+        reply = self._generate(provider, request, body, task)
         with self._lock:
             self.received += 1
-            self.generated += reply.status == 200
+            if task:
+                self.tasks_submitted += reply.status == 200
+            else:
+                self.generated += reply.status == 200
             self._records.append(
                 RecordedRequest(
                     method=request.method,
@@ -231,20 +280,34 @@ class FakePlatform:
                 self._in_flight[reply.slot] -= 1
             reply.slot = None
 
-    def _generate(self, provider: str, request: FakeRequest, body: Any) -> FakeReply:
+    def _token(self, provider: str, request: FakeRequest) -> str | FakeReply:
+        """The request's key, or the platform's answer to a missing or wrong one."""
         auth = request.headers.get("authorization", "")
         token = auth[7:].strip() if auth[:7].lower() == "bearer " else ""
         if not token:
             return self._error(provider, "1001")
         if self.api_key is not None and token != self.api_key:
             return self._error(provider, "401")
+        return token
+
+    def _busy(self, token: str, now: float) -> int:
+        """The key's requests in flight and tasks still processing (those done are let go here). Under the lock."""
+        done = self._processing.get(token)
+        while done and done[0] <= now:
+            heapq.heappop(done)
+        return self._in_flight[token] + (len(done) if done else 0)
+
+    def _generate(self, provider: str, request: FakeRequest, body: Any, task: bool = False) -> FakeReply:
+        token = self._token(provider, request)
+        if isinstance(token, FakeReply):
+            return token
         # DECISION: parameters are checked before balance and faults, as the platform was seen to (a bad
         # parameter is answered 1214 even with no balance: ../shared/reference).
         try:
-            prompt, images = checked_body(provider, body)
+            prompt, images = checked_task_body(body) if task else checked_body(provider, body)
         except Rejection as rejection:
             return self._error(provider, rejection.code, rejection.message_for(provider), rejection.field)
-        fault = self._next_fault()
+        fault = self._next_fault(task)
         if fault == "drop":
             return FakeReply(status=0, body=b"", drop=True)
         if fault == "unavailable":  # not the platform's contract (HTML, no code): the conformance report names it
@@ -258,23 +321,28 @@ class FakePlatform:
             return self._error(provider, "1305")
         if fault == "content_filter" or any(word in prompt for word in self.content_filter_words):
             return self._error(provider, "1301")
+        now = time.monotonic()
         with self._lock:
-            if self.concurrency_limit is not None and self._in_flight[token] >= self.concurrency_limit:
+            if self.concurrency_limit is not None and self._busy(token, now) >= self.concurrency_limit:
                 limited = True
             else:
                 limited = False
                 self._in_flight[token] += 1
-                self.max_in_flight = max(self.max_in_flight, sum(self._in_flight.values()))
+                self.max_in_flight = max(
+                    self.max_in_flight, sum(self._in_flight.values()) + sum(map(len, self._processing.values()))
+                )
             self._ids += 1
             request_id = f"fake-{self._ids}"
         if limited:
             with self._lock:
                 self.rate_limited += 1
             return self._error(provider, "1302")
-        payload = self._success(provider, request.origin, prompt, images, request_id)
         delay = float(self.latency if isinstance(self.latency, (int, float)) else self._random.uniform(*self.latency))
         with self._lock:
             self.latency_total += delay
+        if task:
+            return self._submitted(token, request_id, images, prompt, now + delay, fault == "task_fail")
+        payload = self._success(provider, request.origin, prompt, images, request_id)
         return FakeReply(
             status=200,
             body=json.dumps(payload, ensure_ascii=False).encode(),
@@ -282,6 +350,58 @@ class FakePlatform:
             delay=delay,
             slot=token,
         )
+
+    def _submitted(
+        self, token: str, request_id: str, images: dict[str, Any], prompt: str, ready_at: float, fails: bool
+    ) -> FakeReply:
+        """Keep the task (its slot moves from the submission to the task until it is done) and answer its id,
+        shaped as the platform's (``id`` equal to ``request_id``, as a real task answered: ../shared/reference)."""
+        seed = hashlib.sha256(prompt.encode()).hexdigest()[:16]
+        task_id = time.strftime("%Y%m%d%H%M%S") + f"{int(request_id[5:]):016x}"
+        kept = FakeTask(
+            id=task_id,
+            token=token,
+            model="glm-image",
+            ready_at=ready_at,
+            outcome="FAIL" if fails else "SUCCESS",
+            image_path=f"{FILES_PREFIX}{request_id}/{seed}-{images['width']}x{images['height']}.png",
+        )
+        with self._lock:
+            self._in_flight[token] -= 1
+            self._tasks[task_id] = kept
+            heapq.heappush(self._processing.setdefault(token, []), ready_at)
+        body = {"model": kept.model, "id": task_id, "request_id": task_id, "task_status": "PROCESSING"}
+        return FakeReply(status=200, body=json.dumps(body).encode(), headers={"content-type": "application/json"})
+
+    def _task_result(self, request: FakeRequest) -> FakeReply:
+        with self._lock:
+            self.polls += 1
+            fault = self._poll_faults.popleft() if self._poll_faults else None
+        token = self._token("zhipu", request)
+        if isinstance(token, FakeReply):
+            return token
+        if request.method != "GET":
+            reply = self._error("zhipu", "1222", f"{request.method} is not allowed here; use GET")
+            reply.status, reply.headers["allow"] = 405, "GET"
+            return reply
+        if fault == "drop":
+            return FakeReply(status=0, body=b"", drop=True)
+        if fault == "unavailable":
+            return FakeReply(status=503, body=UNAVAILABLE_HTML, headers={"content-type": "text/html"})
+        if fault in ("rate_limit", "server_error"):
+            return self._error("zhipu", "1302" if fault == "rate_limit" else "500")
+        task_id = request.path[len(TASK_RESULT_PREFIX) :]
+        with self._lock:
+            task = self._tasks.get(task_id)
+        if task is None or task.token != token:
+            # DECISION: no answer to an unknown id was published; the id is the request's one parameter, so the
+            # fake answers as the platform answers a bad parameter (1214, HTTP 400 in the code table).
+            return self._error("zhipu", "1214", None, "id")
+        status = task.outcome if time.monotonic() >= task.ready_at else "PROCESSING"
+        body: dict[str, Any] = {"id": task.id, "model": task.model, "task_status": status, "request_id": task.id}
+        if status == "SUCCESS":
+            body["image_result"] = [{"url": request.origin + task.image_path}]
+        return FakeReply(status=200, body=json.dumps(body).encode(), headers={"content-type": "application/json"})
 
     def _success(self, provider: str, origin: str, prompt: str, images: dict[str, Any], request_id: str) -> Any:
         seed = hashlib.sha256(prompt.encode()).hexdigest()[:16]

@@ -18,6 +18,8 @@ from ._answers import MESSAGES
 _DEFAULT_SIDE = 1024
 #: provider -> the spec's schema of a generation request's body (the spec: ``PACKAGES``)
 REQUEST_SCHEMAS = {"zhipu": "CreateImageRequest", "openai": "ImageGenerationRequest"}
+#: the spec's schema of a task submission's body (Zhipu's spec)
+TASK_SCHEMA = "AsyncCreateImageRequest"
 
 
 class Rejection(Exception):
@@ -32,8 +34,9 @@ class Rejection(Exception):
         return self.english if provider == "openai" else f"{self.platform} ({self.english})"
 
 
-def checked_body(provider: str, body: Any) -> tuple[str, dict[str, Any]]:
-    """Check the body; return the prompt and what to generate, or raise ``Rejection``."""
+def _checked_shape(provider: str, body: Any, schema_name: str) -> tuple[dict[str, Any], Any]:
+    """The body as a dict with the model's name normalized, and its schema's validator; its required fields
+    checked."""
     if not isinstance(body, dict):
         raise Rejection("1210", MESSAGES["1210"], "The body must be a JSON object.")
     body = dict(body)
@@ -42,21 +45,72 @@ def checked_body(provider: str, body: Any) -> tuple[str, dict[str, Any]]:
         body["model"] = body["model"].lower()
     if provider == "openai":
         body.setdefault("model", "dall-e-2")  # seed 004: model defaults to dall-e-2
-    schema = schema_validator(PACKAGES[provider], REQUEST_SCHEMAS[provider])
+    schema = schema_validator(PACKAGES[provider], schema_name)
     for name in schema.schema.get("required", []):
         if name not in body:
             raise Rejection("1213", f"未正常接收到{name}参数。", f"{name} is required", name)
-    model = body.get("model")
+    return body, schema
+
+
+def _known_models(provider: str) -> list[str]:
     known = [m for m, r in MODELS.items() if r.provider == provider]
     if provider == "zhipu":  # a model the spec lists is served with the schema's rules, as the wrapper does
         known += sorted(spec_models() - set(known))
-    if isinstance(model, str) and model not in known:
-        known_models = f"model {model!r} does not exist; known: {', '.join(known)}"
-        raise Rejection("1211", MESSAGES["1211"], known_models, "model")
+    return known
+
+
+def _schema_errors(schema: Any, body: dict[str, Any]) -> None:
     error = next(iter(sorted(schema.iter_errors(body), key=lambda e: list(map(str, e.path)))), None)
     if error is not None:
         name = str(error.path[0]) if error.path else "body"
         raise Rejection("1214", f"{name}参数非法。请检查文档。", f"{name}: {error.message}", name)
+
+
+def checked_task_body(body: Any) -> tuple[str, dict[str, Any]]:
+    """Check a task submission (the spec's ``AsyncCreateImageRequest``, then the model's rules); return the
+    prompt and what to generate, or raise ``Rejection``. DECISION: a model the platform has but without the task
+    API is answered 1212 ("the model does not support this call method", the code table's words for it)."""
+    from .._tasks import task_models, validate_task_request
+
+    body, schema = _checked_shape("zhipu", body, TASK_SCHEMA)
+    model = body.get("model")
+    if isinstance(model, str) and model not in task_models():
+        if model in _known_models("zhipu"):
+            with_tasks = ", ".join(sorted(task_models()))
+            raise Rejection("1212", MESSAGES["1212"], f"{model} has no task API; models with it: {with_tasks}", "model")
+        raise Rejection("1211", MESSAGES["1211"], f"model {model!r} does not exist", "model")
+    _schema_errors(schema, body)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            valid = validate_task_request(
+                body["model"],
+                body["prompt"],
+                size=body.get("size"),
+                quality=body.get("quality"),
+                user_id=body.get("user_id"),
+                watermark_enabled=body.get("watermark_enabled"),
+            )
+    except RequestValidationError as invalid:
+        raise Rejection("1214", f"{invalid.field}参数非法。请检查文档。", str(invalid), invalid.field) from invalid
+    return valid.prompt, {
+        "width": valid.width or _DEFAULT_SIDE,
+        "height": valid.height or _DEFAULT_SIDE,
+        "count": 1,
+        "b64": False,
+        "revised": False,
+    }
+
+
+def checked_body(provider: str, body: Any) -> tuple[str, dict[str, Any]]:
+    """Check the body; return the prompt and what to generate, or raise ``Rejection``."""
+    body, schema = _checked_shape(provider, body, REQUEST_SCHEMAS[provider])
+    model = body.get("model")
+    known = _known_models(provider)
+    if isinstance(model, str) and model not in known:
+        known_models = f"model {model!r} does not exist; known: {', '.join(known)}"
+        raise Rejection("1211", MESSAGES["1211"], known_models, "model")
+    _schema_errors(schema, body)
     params: dict[str, Any] = {"size": body.get("size"), "quality": body.get("quality")}
     if provider == "zhipu":
         params.update(user_id=body.get("user_id"), watermark_enabled=body.get("watermark_enabled"))

@@ -16,8 +16,9 @@ from ._transport import fake_request, httpx_response
 
 
 class FakeImagesAPI:
-    """Within ``with FakeImagesAPI() as fake:``, every httpx request to ``…/images/generations``
-    or to an image URL the fake handed out, on any host, is answered by ``fake.platform``.
+    """Within ``with FakeImagesAPI() as fake:``, every httpx request to ``…/images/generations`` (the task
+    API's ``…/async/images/generations`` and ``…/async-result/<id>`` too) or to an image URL the fake handed
+    out, on any host, is answered by ``fake.platform``.
     Other requests pass through untouched.
 
     With ``latency`` set, async clients wait without blocking the loop; a *sync*
@@ -30,6 +31,7 @@ class FakeImagesAPI:
         self.router = respx.mock(assert_all_called=False, assert_all_mocked=False)
         self.router.route(method="POST", path__regex=r"/images/generations$").mock(side_effect=self._answer)
         self.router.route(method="GET", path__regex=r"^/files/").mock(side_effect=self._answer)
+        self.router.route(method="GET", path__regex=r"/async-result/[^/]+$").mock(side_effect=self._answer)
         self.router.route().pass_through()
 
     @property

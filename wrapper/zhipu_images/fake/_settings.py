@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Literal
 
-Fault = Literal["rate_limit", "overloaded", "no_balance", "server_error", "unavailable", "drop", "content_filter"]
+Fault = Literal[
+    "rate_limit", "overloaded", "no_balance", "server_error", "unavailable", "drop", "content_filter", "task_fail"
+]
 FAULTS: tuple[Fault, ...] = (
     "rate_limit",
     "overloaded",
@@ -14,7 +16,12 @@ FAULTS: tuple[Fault, ...] = (
     "unavailable",
     "drop",
     "content_filter",
+    "task_fail",
 )
+#: Faults that only a task can meet: it is accepted, then ends ``FAIL`` (a sync generation passes them by).
+TASK_ONLY_FAULTS = frozenset({"task_fail"})
+#: What a poll of a task's result can meet (``fail_next(..., on="poll")``): the network and the gateway's faults.
+POLL_FAULTS = frozenset({"rate_limit", "server_error", "unavailable", "drop"})
 
 #: The platform's settings, changeable at any time (also through FakeImagesAPI).
 SETTINGS = frozenset(

@@ -10,7 +10,15 @@ import httpx
 
 from .._async_client import AsyncImagesClient
 from .._client import ImagesClient
-from ._platform import OPENAI_PATH, ZHIPU_PATH, FakePlatform, FakeReply, FakeRequest
+from ._platform import (
+    OPENAI_PATH,
+    TASK_RESULT_PREFIX,
+    ZHIPU_PATH,
+    ZHIPU_TASK_PATH,
+    FakePlatform,
+    FakeReply,
+    FakeRequest,
+)
 
 #: Where clients wired to the in-process fake send their requests (never resolved: nothing leaves the process).
 FAKE_ORIGIN = "http://zhipu-images.fake"
@@ -18,10 +26,16 @@ FAKE_API_KEY = "fake-api-key"
 
 
 def fake_request(request: httpx.Request, body: bytes) -> FakeRequest:
-    """An httpx request as the platform sees it; any ``…/images/generations`` path is routed by its suffix."""
+    """An httpx request as the platform sees it; any ``…/images/generations`` path (and the task API's
+    ``…/async/images/generations``, ``…/async-result/<id>``) is routed by its suffix, whatever the base URL."""
     path = request.url.path
     if request.method == "POST" and path.endswith("/images/generations"):
-        path = OPENAI_PATH if path.endswith("/v1/images/generations") else ZHIPU_PATH
+        if path.endswith("/async/images/generations"):
+            path = ZHIPU_TASK_PATH
+        else:
+            path = OPENAI_PATH if path.endswith("/v1/images/generations") else ZHIPU_PATH
+    elif "/async-result/" in path:
+        path = TASK_RESULT_PREFIX + path.rsplit("/async-result/", 1)[1]
     origin = f"{request.url.scheme}://{request.url.netloc.decode('ascii')}"
     return FakeRequest(
         method=request.method,
