@@ -224,7 +224,16 @@ def test_image_urls_are_recorded_before_the_download_so_a_kill_during_it_loses_n
     prompts = write_prompts(tmp_path, 1)
     out = tmp_path / "out"
     with HostileServer() as hostile:  # answers at once, then sends the image a byte every 50 ms
-        command = [*CLI, "batch", str(prompts), "--base-url", hostile.base_url("trickle_image"), "--out", str(out)]
+        command = [
+            *CLI,
+            "batch",
+            str(prompts),
+            "--base-url",
+            hostile.base_url("trickle_image"),
+            "--out",
+            str(out),
+            "--sync",
+        ]
         process = subprocess.Popen(command, stderr=subprocess.DEVNULL, env=_env())
         try:
             deadline = time.monotonic() + 30

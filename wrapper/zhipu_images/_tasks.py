@@ -164,6 +164,8 @@ def task_from_result(answer: Answer, task_id: str, known: ImageTask | None, reda
         url = item.get("url") if isinstance(item, dict) else None
         if isinstance(url, str) and url:  # an entry without a URL is skipped; the others are kept
             images.append(GeneratedImage(url=url, extra={k: v for k, v in item.items() if k != "url"}))
+    if not isinstance(body.get("task_status"), str) or not body["task_status"]:
+        raise _unexpected(answer, f"the answer to a query of task {task_id} has no `task_status`", redact)
     status = _status(body)
     if status == SUCCESS and not images:
         raise _unexpected(answer, f"task {task_id} is SUCCESS but its answer has no image URL", redact)

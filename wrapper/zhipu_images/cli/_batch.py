@@ -6,6 +6,14 @@ back as offsets, not records (``_manifest``).
 
 Money first:
 
+- an item whose model has the task API (glm-image) is submitted as a task by
+  default: its task id is recorded (a ``submitted`` record) the moment the
+  submission is answered, before it is polled, so no kill, signal or broken
+  connection while the platform generates loses what was paid for. A run first
+  waits for every task an earlier run recorded, and submits anew only for a
+  task that ended ``FAIL``, that the platform does not know, or whose image URL
+  has expired. A task holds one of the batch's slots until it is done: the
+  platform counts processing tasks against the account's concurrency;
 - the image URLs of an answer are recorded (a ``generated`` record) the moment
   it arrives, before anything is downloaded; a later run fetches recorded URLs
   before generating, and an ``n > 1`` item that kept some images generates only
@@ -27,7 +35,7 @@ generation slots.
 At the end, ``index.html`` beside the images shows every item in input order
 (``_contact_sheet``).
 
-First Ctrl-C (or SIGTERM): start nothing new, let in-flight items finish and be
+First Ctrl-C (or SIGTERM, or SIGHUP): start nothing new, let in-flight items finish and be
 recorded. Second Ctrl-C: cancel them; their temporary files are removed, and
 what they were paid for is in the manifest already.
 """
@@ -48,7 +56,7 @@ from attrs import define, field
 
 from .._async_client import AsyncImagesClient
 from .._client import merge
-from .._exceptions import APIError, DownloadError, ImagesError, RateLimitError
+from .._exceptions import APIError, DownloadError, ImagesError, RateLimitError, TaskFailedError, TaskNotFoundError
 from .._results import GeneratedImage, ImagesResult
 from .._retry import RetryPolicy
 from ._contact_sheet import SHEET, sweep_contact_sheet, write_contact_sheet
@@ -64,6 +72,10 @@ EXPIRED_STATUSES = frozenset({403, 404, 410})
 _sleep = asyncio.sleep
 #: The client's own retry policy, applied by the batch (whose client does not retry: see ``_generate``).
 RETRY = RetryPolicy()
+#: Stop signals: Ctrl-C, a service manager's stop, a closed terminal or a dropped ssh session.
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+#: How long one item waits for its task before it is failed (its task id stays recorded for the next run).
+TASK_WAIT = 3600.0
 
 
 @define
@@ -96,9 +108,14 @@ def image_name(item: BatchItem, index: int) -> str:
 
 
 def _record(
-    item: BatchItem, status: str, urls: list[str], files: dict[int, str], result: ImagesResult | None
+    item: BatchItem,
+    status: str,
+    urls: list[str],
+    files: dict[int, str],
+    result: ImagesResult | None,
+    tasks: list[str] | None = None,
 ) -> dict[str, Any]:
-    return {
+    record = {
         "key": item.key,
         "line": item.line,
         "status": status,
@@ -111,6 +128,9 @@ def _record(
         "request_ids": list(result.request_ids) if result else [],
         "finished_at": int(time.time()),
     }
+    if tasks and any(tasks):
+        record["tasks"] = tasks
+    return record
 
 
 def _error_entry(error: ImagesError) -> dict[str, Any]:
@@ -137,14 +157,17 @@ class _Batch:
         concurrency: int,
         rate_limit_wait: float,
         allow_unknown_model: bool,
+        use_tasks: bool = True,
     ) -> None:
         self.out = out
+        self.use_tasks = use_tasks
         self.client = client
         self.previous = previous
         self.summary = summary
         self.rate_limit_wait = rate_limit_wait
         self.allow_unknown_model = allow_unknown_model
         self.stopping = asyncio.Event()
+        self.concurrency = concurrency
         self.slots = asyncio.Semaphore(concurrency)
         self.manifest = Appender(out / MANIFEST, previous.line_count)
         self.downloads = DownloadLoop(client)
@@ -174,18 +197,22 @@ class _Batch:
     async def run_one(self, item: BatchItem) -> None:
         pending = self.previous.pending.get(item.key)
         urls = list(pending.urls) if pending else []
+        tasks = list(pending.tasks) if pending else []
         files = saved_files(self.out, pending) if pending else {}
         result: ImagesResult | None = None
         earlier = self.previous.pending_lines.get(item.key)
         outdated = [] if earlier is None else [earlier]  # this item's lines the next record replaces
-        error = await self._fetch_recorded(item, urls, files)
+        error = await self._fetch_recorded(item, urls, files, tasks)
         missing = [i for i in range(item.request.n) if i not in files and (i >= len(urls) or not urls[i])]
         if error is None and missing:
-            result, error = await self._generate(item, len(missing))
+            if self._by_task(item):
+                result, error = await self._generate_by_tasks(item, missing, urls, files, tasks, outdated)
+            else:
+                result, error = await self._generate(item, len(missing))
             if result is not None:  # paid for: recorded before anything is downloaded
                 for index, image in zip(missing, result.images, strict=False):
                     _place(urls, index, image.url or "")
-                generated = self.append(_record(item, "generated", urls, files, result), outdated)
+                generated = self.append(_record(item, "generated", urls, files, result, tasks), outdated)
                 outdated = [] if generated is None else [generated]
                 for index, image in zip(missing, result.images, strict=False):
                     if self._disk_full():
@@ -198,13 +225,16 @@ class _Batch:
                         error = saved
         if error is None and len(files) < item.request.n:
             error = ImagesError(f"{len(files)} of {item.request.n} images were generated and saved")
-        self._finish(item, urls, files, result, error, outdated)
+        self._finish(item, urls, files, result, error, outdated, tasks)
 
     def _disk_full(self) -> bool:
         return self.summary.stopped_by is not None and self.summary.stopped_by.scope == "disk"
 
-    async def _fetch_recorded(self, item: BatchItem, urls: list[str], files: dict[int, str]) -> ImagesError | None:
-        """Save what an earlier run paid for and recorded; a URL that no longer answers is cleared for a new one."""
+    async def _fetch_recorded(
+        self, item: BatchItem, urls: list[str], files: dict[int, str], tasks: list[str]
+    ) -> ImagesError | None:
+        """Save what an earlier run paid for and recorded; a URL that no longer answers is cleared for a new one
+        (and so is the task that made it: its result holds the same URL)."""
         for index, url in enumerate(urls):
             if index in files or not url:
                 continue
@@ -215,6 +245,8 @@ class _Batch:
                 return saved
             elif isinstance(saved, DownloadError) and saved.status_code in EXPIRED_STATUSES:
                 urls[index] = ""  # expired: generated anew
+                if index < len(tasks):
+                    tasks[index] = ""
             else:
                 return saved  # the host may be down for now: keep the URL for the next run
         return None
@@ -249,15 +281,172 @@ class _Batch:
                 except ImagesError as error:
                     if error.partial_result is not None:  # images that did succeed were paid for: keep them
                         paid.append(error.partial_result)
-                    if error.scope == "account":
-                        self.stop(error)
                     kind = "rate limits" if isinstance(error, RateLimitError) else "other failures"
-                    delay = None if error.scope == "account" else self._retry_delay(error, attempts[kind], waits[kind])
+                    delay = self._after_failure(error, attempts[kind], waits[kind])
                     if delay is None:
                         return (merge(paid, request) if paid else None), error
             await _sleep(delay)  # without a slot: others may use it meanwhile
             attempts[kind] += 1
             waits[kind] += delay
+
+    def _by_task(self, item: BatchItem) -> bool:
+        from .._tasks import task_models
+
+        return self.use_tasks and item.request.model in task_models()
+
+    async def _generate_by_tasks(
+        self,
+        item: BatchItem,
+        missing: list[int],
+        urls: list[str],
+        files: dict[int, str],
+        tasks: list[str],
+        outdated: list[int],
+    ) -> tuple[ImagesResult | None, ImagesError | None]:
+        """The ``missing`` images of ``item``, a task each: a task an earlier run recorded is waited for, the others
+        are submitted, and each id is recorded (``submitted``) before it is polled."""
+
+        def submitted(task_id: str, index: int) -> None:
+            _place(tasks, index, task_id)
+            line = self.append(_record(item, "submitted", urls, files, None, tasks), outdated)
+            outdated[:] = [] if line is None else [line]
+
+        outcomes = await asyncio.gather(
+            *(self._task_image(item, index, tasks, submitted) for index in missing), return_exceptions=True
+        )
+        results: list[ImagesResult] = []
+        error: ImagesError | None = None
+        for outcome in outcomes:
+            if isinstance(outcome, ImagesResult):
+                results.append(outcome)
+            elif isinstance(outcome, ImagesError):
+                error = error or outcome
+            elif isinstance(outcome, NotStarted):
+                error = error or self.summary.stopped_by or ImagesError("stopped before every image")
+            elif isinstance(outcome, BaseException):
+                raise outcome
+        if not results and all(isinstance(o, NotStarted) for o in outcomes):
+            raise NotStarted
+        # the images in the order of `missing`: a failed one leaves its place empty
+        images = []
+        for index, outcome in zip(missing, outcomes, strict=True):
+            if isinstance(outcome, ImagesResult):
+                images.append(outcome.images[0])
+            else:
+                images.append(GeneratedImage(url=urls[index] if index < len(urls) else None))
+        if not results:
+            return None, error
+        merged = merge(results, item.request)
+        return ImagesResult(
+            created=merged.created,
+            images=tuple(images),
+            content_filter=merged.content_filter,
+            request=item.request,
+            request_ids=merged.request_ids,
+        ), error
+
+    async def _task_image(self, item: BatchItem, index: int, tasks: list[str], submitted: Any) -> ImagesResult:
+        """One image by the task API, holding a slot from its submission until its task is done."""
+        request = item.request
+        attempts = {"rate limits": 0, "other failures": 0}
+        waits = {"rate limits": 0.0, "other failures": 0.0}
+        while True:
+            async with self.slots:
+                task_id = tasks[index] if index < len(tasks) else ""
+                if not task_id:
+                    if self.stopping.is_set():
+                        raise NotStarted
+                    try:
+                        task = await self.client.submit(
+                            request.prompt,
+                            model=request.model,
+                            size=request.size,
+                            quality=request.quality,
+                            user_id=request.user_id,
+                            watermark_enabled=request.watermark_enabled,
+                        )
+                    except ImagesError as error:
+                        kind = "rate limits" if isinstance(error, RateLimitError) else "other failures"
+                        delay = self._after_failure(error, attempts[kind], waits[kind])
+                        if delay is None:
+                            raise
+                    else:
+                        submitted(task.id, index)  # recorded before the first poll
+                        return await self._waited(task, index, tasks)
+                else:
+                    return await self._waited(task_id, index, tasks)
+            await _sleep(delay)  # without a slot: others may use it meanwhile
+            attempts[kind] += 1
+            waits[kind] += delay
+
+    async def _waited(self, task: Any, index: int, tasks: list[str]) -> ImagesResult:
+        try:
+            return await self.client.wait(task, timeout=TASK_WAIT)
+        except (TaskFailedError, TaskNotFoundError):
+            tasks[index] = ""  # nothing more can come of it: the next run submits it anew
+            raise
+        except ImagesError as error:
+            if error.scope == "account":
+                self.stop(error)
+            raise
+
+    def _after_failure(self, error: ImagesError, attempt: int, waited: float) -> float | None:
+        """After a failed attempt: stop the batch on an account's error; else the wait before the next, or None."""
+        if error.scope == "account":
+            self.stop(error)
+            return None
+        return self._retry_delay(error, attempt, waited)
+
+    async def collect_recorded_tasks(self) -> None:
+        """Wait for every task an earlier run recorded without its image URL, before anything new is submitted:
+        each one's URL is recorded (``generated``) the moment it is known; a task that failed or that the platform
+        does not know is cleared, so that its item is submitted anew."""
+        waiting = [
+            (key, index, task_id)
+            for key, record in self.previous.pending.items()
+            for index, task_id in enumerate(record.tasks)
+            if task_id and (index >= len(record.urls) or not record.urls[index])
+        ]
+        queue: asyncio.Queue[tuple[str, int, str]] = asyncio.Queue()
+        for entry in waiting:
+            queue.put_nowait(entry)
+
+        async def collect() -> None:
+            while not queue.empty() and not self.stopping.is_set():
+                key, index, task_id = queue.get_nowait()
+                async with self.slots:
+                    try:
+                        result = await self.client.wait(task_id, timeout=TASK_WAIT)
+                    except (TaskFailedError, TaskNotFoundError):
+                        self._recorded_task(key, index, None)
+                    except ImagesError as error:
+                        if error.scope == "account":
+                            self.stop(error)
+                    else:
+                        self._recorded_task(key, index, result.images[0].url or "")
+
+        await asyncio.gather(*(collect() for _ in range(min(len(waiting), self.concurrency))))
+
+    def _recorded_task(self, key: str, index: int, url: str | None) -> None:
+        """Note what came of a recorded task: its URL (recorded at once), or None (cleared, to be submitted anew)."""
+        import attrs
+
+        record = self.previous.pending[key]
+        tasks, urls = list(record.tasks), list(record.urls)
+        if url is None:
+            tasks[index] = ""
+        else:
+            _place(urls, index, url)
+        self.previous.pending[key] = attrs.evolve(record, tasks=tasks, urls=urls)
+        if url is None:
+            return
+        earlier = self.previous.pending_lines.get(key)
+        entry = {"key": key, "line": record.line, "status": "generated", "files": record.files, "urls": urls}
+        line = self.append(
+            {**entry, "tasks": tasks, "finished_at": int(time.time())}, [] if earlier is None else [earlier]
+        )
+        if line is not None:
+            self.previous.pending_lines[key] = line
 
     def _retry_delay(self, error: ImagesError, attempt: int, waited: float) -> float | None:
         """Seconds before the next attempt, or None to give up: the client's policy (a few quick retries of
@@ -286,8 +475,9 @@ class _Batch:
         result: ImagesResult | None,
         error: ImagesError | None,
         outdated: list[int],
+        tasks: list[str] | None = None,
     ) -> None:
-        record = _record(item, "done" if error is None else "failed", urls, files, result)
+        record = _record(item, "done" if error is None else "failed", urls, files, result, tasks)
         if error is None:
             self.summary.done += 1
         else:
@@ -342,11 +532,12 @@ async def run_batch(
     progress: bool,
     rate_limit_wait: float = 600.0,
     allow_unknown_model: bool = False,
+    use_tasks: bool = True,
 ) -> Summary:
     previous = previous_run(out)
     sweep_contact_sheet(out)
     summary = Summary(total=total, manifest_problems=previous.skipped_lines)
-    batch = _Batch(out, client, previous, summary, concurrency, rate_limit_wait, allow_unknown_model)
+    batch = _Batch(out, client, previous, summary, concurrency, rate_limit_wait, allow_unknown_model, use_tasks)
     # Generations are capped at `concurrency` (batch.slots); the other workers download or wait to retry.
     workers_count = 3 * concurrency
     queue: asyncio.Queue[BatchItem | None] = asyncio.Queue(maxsize=workers_count)
@@ -358,6 +549,7 @@ async def run_batch(
         bar.update(1)
 
     async def produce() -> None:
+        await batch.collect_recorded_tasks()  # what earlier runs paid for comes before anything new
         for item in source.items(done=previous.done):
             if batch.stopping.is_set():
                 break  # the rest are not started
@@ -392,7 +584,7 @@ async def run_batch(
         batch.stopping.set()
         print("\nstopping: finishing in-flight items (Ctrl-C again to abort them)", file=sys.stderr)
 
-    for sig in (signal.SIGINT, signal.SIGTERM):
+    for sig in STOP_SIGNALS:
         with contextlib.suppress(NotImplementedError, RuntimeError):  # not the main thread, or no signals here
             loop.add_signal_handler(sig, on_signal)
     try:
@@ -400,7 +592,7 @@ async def run_batch(
             warnings.simplefilter("ignore")
             outcomes = await asyncio.gather(producer, *tasks, return_exceptions=True)
     finally:
-        for sig in (signal.SIGINT, signal.SIGTERM):
+        for sig in STOP_SIGNALS:
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.remove_signal_handler(sig)
         bar.close()

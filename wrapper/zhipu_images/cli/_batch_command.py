@@ -74,6 +74,13 @@ EXIT_INTERRUPTED = 130
     is_flag=True,
     help="Send models neither this version nor its spec knows (checked by the schema only).",
 )
+@click.option(
+    "--sync",
+    "sync_only",
+    is_flag=True,
+    help="Generate in one request per image even where the model has the task API (by default glm-image items "
+    "are submitted as tasks, whose ids are recorded before the platform generates: nothing paid is lost).",
+)
 @click.option("--progress/--no-progress", default=None, help="Progress bar (default: when stderr is a terminal).")
 @_connection_options
 def batch(
@@ -87,6 +94,7 @@ def batch(
     tier: str | None,
     rate_limit_wait: float,
     allow_unknown_model: bool,
+    sync_only: bool,
     progress: bool | None,
     **options: Any,
 ) -> None:
@@ -131,6 +139,7 @@ def batch(
                 progress=show,
                 rate_limit_wait=rate_limit_wait,
                 allow_unknown_model=allow_unknown_model,
+                use_tasks=not sync_only,
             )
 
     settle()

@@ -59,10 +59,15 @@ figcaption { margin-top: .4rem; font-size: .85rem; overflow-wrap: anywhere; }
 .prompt { display: block; margin: .2rem 0; }
 .meta { color: #555; }
 .status { font-weight: 600; }
-.failed .status, .generated .status, .error { color: #b00; }
+.failed .status, .generated .status, .submitted .status, .error { color: #b00; }
 """.replace("$thumb", str(THUMBNAIL))
 
-_STATUS_WORDS = {"done": "done", "failed": "failed", "generated": "paid, not saved yet"}
+_STATUS_WORDS = {
+    "done": "done",
+    "failed": "failed",
+    "generated": "paid, not saved yet",
+    "submitted": "paid, generating (a task)",
+}
 _STATUSES = tuple(_STATUS_WORDS)
 
 

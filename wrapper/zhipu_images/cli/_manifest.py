@@ -3,6 +3,9 @@
 Each line is one JSON record about one item (its ``key``), appended as it
 happens:
 
+- ``submitted``: a task of the task API was accepted; its id (in ``tasks``, at the
+  place of the image it makes) is recorded *before* it is polled, so a kill while
+  the platform generates loses nothing: the next run waits for it instead of paying again;
 - ``generated``: the answer arrived; its image ``urls`` are recorded *before*
   anything is downloaded, so a kill during a slow download loses no paid image;
 - ``done``: every image is saved; ``files`` names them (``L<line>-<key>-<i>.<ext>``,
@@ -17,7 +20,7 @@ only if its files exist and are images.
 
 Compaction (at the start and the end of a run) rewrites the manifest, through
 a temporary file and a rename, to the latest record of each item worth
-keeping: done items, and items with paid URLs or saved files. It holds one
+keeping: done items, and items with paid URLs, saved files or pending tasks. It holds one
 offset per item in memory, not the records.
 
 Appends are whole lines, one ``write`` each, fsync'd about ``SYNC_INTERVAL``
@@ -42,7 +45,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Literal, get_args
 
-from attrs import frozen
+from attrs import field, frozen
 
 from .._download import TEMP_PREFIX, image_extension
 
@@ -51,7 +54,7 @@ MANIFEST = "manifest.jsonl"
 SYNC_INTERVAL = 1.0
 #: The compaction's temporary file: ``<this><pid>.part`` beside the manifest.
 _COMPACTION_PREFIX = ".manifest-"
-Status = Literal["generated", "done", "failed"]
+Status = Literal["submitted", "generated", "done", "failed"]
 
 
 class ManifestError(Exception):
@@ -69,6 +72,8 @@ class Record:
     urls: list[str]
     #: a failure: its type, code and message
     error: dict[str, Any] | None
+    #: the task ids of its images (task API), by the image's place; "" where none is pending
+    tasks: list[str] = field(factory=list)
 
 
 _STATUSES: tuple[str, ...] = get_args(Status)
@@ -92,6 +97,7 @@ def parse(raw: bytes) -> Record | str:
         return f"a JSON {type(data).__name__}, not an object"
     key, line, status = data.get("key"), data.get("line"), data.get("status")
     files, urls, error = data.get("files", []), data.get("urls", []), data.get("error")
+    tasks = data.get("tasks", [])
     if type(key) is not str or not key:
         problem = "key must be a non-empty string"
     elif type(line) is not int or line < 1:  # type(), not isinstance: true is not line 1
@@ -102,6 +108,8 @@ def parse(raw: bytes) -> Record | str:
         problem = "files must be a list of strings"
     elif not _strings(urls):
         problem = "urls must be a list of strings"
+    elif not _strings(tasks):
+        problem = "tasks must be a list of strings"
     elif error is not None and (
         type(error) is not dict or not all(type(v) is str or v is None for v in error.values())
     ):
@@ -109,7 +117,7 @@ def parse(raw: bytes) -> Record | str:
     elif status == "done" and not files:
         return "done, but with no files"
     else:
-        return Record(key=key, line=line, status=status, files=files, urls=urls, error=error)
+        return Record(key=key, line=line, status=status, files=files, urls=urls, error=error, tasks=tasks)
     return f"not a manifest record ({problem})"
 
 
@@ -257,7 +265,7 @@ def previous_run(out: Path) -> PreviousRun:
             files = saved_files(out, record, folder)
             if record.status == "done" and len(files) == len(record.files):
                 done.add(key)
-            elif record.urls or files:
+            elif record.urls or files or any(record.tasks):
                 pending[key] = record
             else:
                 continue  # a failure with nothing paid: nothing to keep
