@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 
-from zhipu_images import AsyncImagesClient, GeneratedImage, ImagesClient, ImagesResult
+from zhipu_images import AsyncImagesClient, GeneratedImage, ImagesClient, ImagesResult, ImageTask
 from zhipu_images.fake import FakePlatform, FakeTransport
 
 
@@ -36,6 +36,22 @@ class Driver:
         """The same driver, wired to ``platform`` in process."""
         raise NotImplementedError
 
+    def call(self, method: str, *args: Any, **params: Any) -> Any:
+        """``client.<method>(*args, **params)`` on a fresh client (awaited for the async one)."""
+        raise NotImplementedError
+
+    def submit(self, prompt: str, **params: Any) -> ImageTask:
+        task: ImageTask = self.call("submit", prompt, **params)
+        return task
+
+    def task(self, task: ImageTask | str) -> ImageTask:
+        state: ImageTask = self.call("task", task)
+        return state
+
+    def wait(self, task: ImageTask | str, **params: Any) -> ImagesResult:
+        result: ImagesResult = self.call("wait", task, **params)
+        return result
+
 
 class SyncDriver(Driver):
     kind = "sync"
@@ -50,6 +66,10 @@ class SyncDriver(Driver):
     def download(self, image: GeneratedImage | str, dest: str | os.PathLike[str], **params: Any) -> Path:
         with self._client() as client:
             return client.download(image, dest, **params)
+
+    def call(self, method: str, *args: Any, **params: Any) -> Any:
+        with self._client() as client:
+            return getattr(client, method)(*args, **params)
 
     def with_fake(self, platform: FakePlatform) -> Driver:
         return SyncDriver(
@@ -81,6 +101,9 @@ class AsyncDriver(Driver):
     def download(self, image: GeneratedImage | str, dest: str | os.PathLike[str], **params: Any) -> Path:
         path: Path = self._run(lambda client: client.download(image, dest, **params))
         return path
+
+    def call(self, method: str, *args: Any, **params: Any) -> Any:
+        return self._run(lambda client: getattr(client, method)(*args, **params))
 
     def with_fake(self, platform: FakePlatform) -> Driver:
         return AsyncDriver(

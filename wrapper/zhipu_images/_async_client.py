@@ -138,17 +138,21 @@ class AsyncImagesClient(_ClientBase):
         quality: str | None = None,
         user_id: str | None = None,
         watermark_enabled: bool | None = None,
+        request_id: str | None = None,
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,  # noqa: ASYNC109
     ) -> ImageTask:
         """Submit a generation to the task API; ``ImagesClient.submit`` says what is checked and kept."""
         params = {"size": size, "quality": quality, "user_id": user_id, "watermark_enabled": watermark_enabled}
-        request, body = self._prepare_task(prompt, model, params, extra_body)
+        request, body = self._prepare_task(prompt, model, params, extra_body, request_id)
 
         def parse(answer: Answer) -> ImageTask:
             return self._read_submission(answer, request)
 
-        return await self._send("POST", self._task_url, body, self.max_response_bytes, parse, call_timeout(timeout))
+        try:
+            return await self._send("POST", self._task_url, body, self.max_response_bytes, parse, call_timeout(timeout))
+        except exc.BadRequestError as error:
+            return self._already_submitted(error, request, request_id)
 
     async def task(self, task: ImageTask | str) -> ImageTask:
         """The task's state now, fetched once (``ImagesClient.task``)."""

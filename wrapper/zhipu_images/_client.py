@@ -133,16 +133,38 @@ class _ClientBase:
         return request, self.endpoint_for(request), body
 
     def _prepare_task(
-        self, prompt: str, model: str, params: dict[str, Any], extra_body: Mapping[str, Any] | None
+        self,
+        prompt: str,
+        model: str,
+        params: dict[str, Any],
+        extra_body: Mapping[str, Any] | None,
+        request_id: str | None,
     ) -> tuple[ImageRequest, dict[str, Any]]:
-        from ._tasks import validate_task_request
+        from ._tasks import checked_request_id, validate_task_request
         from ._wire import task_body
 
         request = validate_task_request(model, prompt, **params)
         body = task_body(request)
         if extra_body is not None:
             body.update(checked_extra_body(extra_body))
+        if request_id is not None:
+            body["request_id"] = checked_request_id(request_id)
         return request, body
+
+    def _already_submitted(
+        self, error: exc.BadRequestError, request: ImageRequest, request_id: str | None
+    ) -> ImageTask:
+        """The task a 1231 ("a request with this id already exists") answer to ``request_id`` means; else raise."""
+        if request_id is None or error.code != "1231":
+            raise error
+        return ImageTask(
+            id=request_id,
+            request_id=request_id,
+            model=request.model,
+            status="PROCESSING",
+            request=request,
+            submitted_at=time.monotonic(),
+        )
 
     @property
     def _task_url(self) -> str:
@@ -362,6 +384,7 @@ class ImagesClient(_ClientBase):
         quality: str | None = None,
         user_id: str | None = None,
         watermark_enabled: bool | None = None,
+        request_id: str | None = None,
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
     ) -> ImageTask:
@@ -370,14 +393,22 @@ class ImagesClient(_ClientBase):
         Checked as ``generate`` checks, plus the task API's rules (glm-image only, quality hd only): a
         ``RequestValidationError`` before anything is sent. The task is paid for once submitted: keep its ``id``
         (``wait(id)`` works from any process, for as long as the platform keeps it). Retried as ``generate``:
-        only when no answer arrived at all."""
+        only when no answer arrived at all.
+
+        ``request_id`` (6-64 printable characters, unique per task) is sent for the platform to use as the
+        task's request id: recorded before submitting, it lets a process that died before the answer arrived
+        find the task by it (``wait(request_id)``) instead of paying again. A platform that already has a task
+        of that id answers 1231; the task of that id is returned then."""
         params = {"size": size, "quality": quality, "user_id": user_id, "watermark_enabled": watermark_enabled}
-        request, body = self._prepare_task(prompt, model, params, extra_body)
+        request, body = self._prepare_task(prompt, model, params, extra_body, request_id)
 
         def parse(answer: Answer) -> ImageTask:
             return self._read_submission(answer, request)
 
-        return self._send("POST", self._task_url, body, self.max_response_bytes, parse, call_timeout(timeout))
+        try:
+            return self._send("POST", self._task_url, body, self.max_response_bytes, parse, call_timeout(timeout))
+        except exc.BadRequestError as error:
+            return self._already_submitted(error, request, request_id)
 
     def task(self, task: ImageTask | str) -> ImageTask:
         """The task's state now, fetched once (``status``; ``images`` once it is ``SUCCESS``).

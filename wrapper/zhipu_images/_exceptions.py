@@ -250,7 +250,7 @@ class TaskTimeoutError(TaskError):
 
     may_be_billed = True
 
-    def __init__(self, message: str, *, task_id: str, status: str | None = None):
+    def __init__(self, message: str, *, task_id: str = "", status: str | None = None):
         self.task_id = task_id
         #: the last status seen (``PROCESSING``), or None if no poll was answered
         self.status = status

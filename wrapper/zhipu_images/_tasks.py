@@ -90,6 +90,25 @@ def checked_task_id(task: object) -> str:
     return task
 
 
+#: A request id the caller chooses: what the spec says of ``user_id`` (6-128) would do; ids are kept shorter.
+_REQUEST_ID = re.compile(r"[\x21-\x7e]{6,64}")
+
+
+def checked_request_id(request_id: object) -> str:
+    if not isinstance(request_id, str):
+        raise TypeError(f"request_id: expected a string, got {type(request_id).__name__}")
+    if not _REQUEST_ID.fullmatch(request_id):
+        raise exc.RequestValidationError(
+            "request_id",
+            "format",
+            f"{safe_text(request_id, limit=100)!r} is not a request id: expected 6-64 printable ASCII characters, "
+            "no spaces",
+            value=request_id,
+            suggestion="uuid.uuid4().hex",
+        )
+    return request_id
+
+
 def _body(answer: Answer, redact: str | None, what: str) -> dict[str, Any]:
     """The JSON object of a 200 answer, or the error it carries, or ``UnexpectedResponseError``."""
     if answer.status_code != 200:

@@ -48,6 +48,7 @@ import random
 import signal
 import sys
 import time
+import uuid
 import warnings
 from pathlib import Path
 from typing import Any, Protocol
@@ -304,7 +305,7 @@ class _Batch:
         outdated: list[int],
     ) -> tuple[ImagesResult | None, ImagesError | None]:
         """The ``missing`` images of ``item``, a task each: a task an earlier run recorded is waited for, the others
-        are submitted, and each id is recorded (``submitted``) before it is polled."""
+        are submitted, and each id is recorded (``submitted``) before it is sent."""
 
         def submitted(task_id: str, index: int) -> None:
             _place(tasks, index, task_id)
@@ -353,28 +354,36 @@ class _Batch:
         while True:
             async with self.slots:
                 task_id = tasks[index] if index < len(tasks) else ""
-                if not task_id:
-                    if self.stopping.is_set():
-                        raise NotStarted
-                    try:
-                        task = await self.client.submit(
-                            request.prompt,
-                            model=request.model,
-                            size=request.size,
-                            quality=request.quality,
-                            user_id=request.user_id,
-                            watermark_enabled=request.watermark_enabled,
-                        )
-                    except ImagesError as error:
-                        kind = "rate limits" if isinstance(error, RateLimitError) else "other failures"
-                        delay = self._after_failure(error, attempts[kind], waits[kind])
-                        if delay is None:
-                            raise
-                    else:
-                        submitted(task.id, index)  # recorded before the first poll
-                        return await self._waited(task, index, tasks)
-                else:
+                if task_id:
                     return await self._waited(task_id, index, tasks)
+                if self.stopping.is_set():
+                    raise NotStarted
+                # Recorded before it is sent: killed before the answer arrives, the next run asks for the task by
+                # this id (the platform takes it as the task's request id) instead of paying again.
+                request_id = uuid.uuid4().hex
+                submitted(request_id, index)
+                try:
+                    task = await self.client.submit(
+                        request.prompt,
+                        model=request.model,
+                        size=request.size,
+                        quality=request.quality,
+                        user_id=request.user_id,
+                        watermark_enabled=request.watermark_enabled,
+                        request_id=request_id,
+                    )
+                except ImagesError as error:
+                    if error.may_be_billed:  # it may have been accepted: look for it rather than pay again
+                        return await self._waited(request_id, index, tasks)
+                    tasks[index] = ""
+                    kind = "rate limits" if isinstance(error, RateLimitError) else "other failures"
+                    delay = self._after_failure(error, attempts[kind], waits[kind])
+                    if delay is None:
+                        raise
+                else:
+                    if task.id != request_id:
+                        submitted(task.id, index)
+                    return await self._waited(task, index, tasks)
             await _sleep(delay)  # without a slot: others may use it meanwhile
             attempts[kind] += 1
             waits[kind] += delay
