@@ -288,12 +288,16 @@ class FakePlatform:
             return self._error(provider, "401")
         return token
 
-    def _busy(self, token: str, now: float) -> int:
-        """The key's requests in flight and tasks still processing (those done are let go here). Under the lock."""
+    def _processing_tasks(self, token: str, now: float) -> int:
+        """The key's tasks still processing (those done are let go here). Under the lock."""
         done = self._processing.get(token)
         while done and done[0] <= now:
             heapq.heappop(done)
-        return self._in_flight[token] + (len(done) if done else 0)
+        return len(done) if done else 0
+
+    def _busy(self, token: str, now: float) -> int:
+        """The key's requests in flight and tasks still processing. Under the lock."""
+        return self._in_flight[token] + self._processing_tasks(token, now)
 
     def _generate(self, provider: str, request: FakeRequest, body: Any, task: bool = False) -> FakeReply:
         token = self._token(provider, request)
@@ -326,9 +330,8 @@ class FakePlatform:
             else:
                 limited = False
                 self._in_flight[token] += 1
-                self.max_in_flight = max(
-                    self.max_in_flight, sum(self._in_flight.values()) + sum(map(len, self._processing.values()))
-                )
+                processing = sum(self._processing_tasks(key, now) for key in self._processing)
+                self.max_in_flight = max(self.max_in_flight, sum(self._in_flight.values()) + processing)
             self._ids += 1
             request_id = f"fake-{self._ids}"
         if limited:

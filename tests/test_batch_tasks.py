@@ -1,0 +1,212 @@
+"""The batch through the task API, as a user runs it: the real ``zhipu-images batch`` process against the fake
+server, killed and signalled at random moments. Money is counted on the server: tasks submitted (paid), sync
+generations (paid), and the images on disk.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import signal
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.processes import child_env
+from tests.test_batch_integrity import CLI, assert_one_image_per_prompt, records, write_prompts
+from zhipu_images.cli._manifest import MANIFEST
+from zhipu_images.fake import FakePlatform, FakeServer, running_fake_server
+
+KEY = "sk-batch-tasks-0123456789"
+
+
+@pytest.fixture
+def platform() -> FakePlatform:
+    return FakePlatform(api_key=KEY)
+
+
+@pytest.fixture
+def server(platform: FakePlatform) -> Iterator[FakeServer]:
+    with running_fake_server(platform) as running:
+        yield running
+
+
+def command(server: FakeServer, prompts: Path, out: Path, *extra: str) -> list[str]:
+    return [*CLI, "batch", str(prompts), "--base-url", f"{server.url}/api/paas/v4", "--out", str(out), *extra]
+
+
+def run(server: FakeServer, prompts: Path, out: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        command(server, prompts, out, *extra),
+        capture_output=True,
+        text=True,
+        env=child_env(ZHIPUAI_API_KEY=KEY),
+        timeout=180,
+    )
+
+
+def start(server: FakeServer, prompts: Path, out: Path, *extra: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        command(server, prompts, out, "--no-progress", *extra),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=child_env(ZHIPUAI_API_KEY=KEY),
+    )
+
+
+def until(condition: object, within: float = 60) -> None:
+    deadline = time.monotonic() + within
+    while not condition() and time.monotonic() < deadline:  # type: ignore[operator]
+        time.sleep(0.01)
+    assert condition(), "the batch did not get that far"  # type: ignore[operator]
+
+
+def test_glm_image_items_are_submitted_as_tasks_recorded_before_they_are_polled(
+    tmp_path: Path, server: FakeServer, platform: FakePlatform
+) -> None:
+    platform.latency = 0.05
+    prompts = write_prompts(tmp_path, 8)
+    out = tmp_path / "out"
+    done = run(server, prompts, out, "-c", "3")
+    assert done.returncode == 0, done.stderr
+    assert (platform.tasks_submitted, platform.generated) == (8, 0)
+    assert_one_image_per_prompt(out, 8)
+    final = records(out)
+    assert all(record["status"] == "done" and len(record["tasks"]) == 1 for record in final)  # type: ignore[arg-type]
+    assert platform.max_in_flight <= 3  # a task holds a slot until it is done
+
+
+def test_sync_keeps_one_request_per_image(tmp_path: Path, server: FakeServer, platform: FakePlatform) -> None:
+    prompts = write_prompts(tmp_path, 4)
+    done = run(server, prompts, tmp_path / "out", "--sync")
+    assert done.returncode == 0, done.stderr
+    assert (platform.tasks_submitted, platform.generated) == (0, 4)
+
+
+def test_models_without_the_task_api_are_generated_as_before(
+    tmp_path: Path, server: FakeServer, platform: FakePlatform
+) -> None:
+    prompts = tmp_path / "items.jsonl"
+    prompts.write_text('{"prompt": "a cat", "model": "cogview-4"}\n{"prompt": "a dog"}\n')
+    done = run(server, prompts, tmp_path / "out")
+    assert done.returncode == 0, done.stderr
+    assert (platform.tasks_submitted, platform.generated) == (1, 1)
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_kill_9_at_random_moments_pays_each_prompt_exactly_once(
+    tmp_path: Path, server: FakeServer, platform: FakePlatform, seed: int
+) -> None:
+    platform.latency = (0.2, 0.6)
+    count = 12
+    prompts = write_prompts(tmp_path, count)
+    out = tmp_path / "out"
+    moments = random.Random(seed)
+    for _ in range(4):
+        process = start(server, prompts, out, "-c", "3")
+        time.sleep(moments.uniform(0.05, 1.5))
+        process.kill()
+        process.wait(timeout=60)
+    last = run(server, prompts, out, "-c", "3")
+    assert last.returncode == 0, last.stderr
+    assert platform.tasks_submitted == count  # each prompt paid exactly once, whenever the kills came
+    assert platform.generated == 0
+    assert_one_image_per_prompt(out, count)
+
+
+@pytest.mark.parametrize(
+    "signals", [(signal.SIGTERM,), (signal.SIGHUP,), (signal.SIGINT, signal.SIGINT)], ids=["TERM", "HUP", "INT-INT"]
+)
+def test_a_stop_signal_with_tasks_in_flight_loses_no_paid_task(
+    tmp_path: Path, server: FakeServer, platform: FakePlatform, signals: tuple[signal.Signals, ...]
+) -> None:
+    platform.latency = 1.5
+    count = 6
+    prompts = write_prompts(tmp_path, count)
+    out = tmp_path / "out"
+    process = start(server, prompts, out, "-c", "3")
+    until(lambda: platform.tasks_submitted >= 3)
+    for sig in signals:
+        process.send_signal(sig)
+        time.sleep(0.05)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130, stderr
+    paid = platform.tasks_submitted
+    again = run(server, prompts, out, "-c", "3")
+    assert again.returncode == 0, again.stderr
+    assert platform.tasks_submitted == count  # the tasks in flight at the signal were waited for, not paid again
+    assert paid <= count
+    assert_one_image_per_prompt(out, count)
+
+
+def test_a_resumed_run_waits_for_the_recorded_tasks_before_submitting_anything_new(
+    tmp_path: Path, server: FakeServer, platform: FakePlatform
+) -> None:
+    platform.latency = 2.0
+    count = 6
+    prompts = write_prompts(tmp_path, count)
+    out = tmp_path / "out"
+    process = start(server, prompts, out, "-c", "2")
+    until(lambda: platform.tasks_submitted == 2)
+    process.kill()
+    process.wait(timeout=60)
+    recorded = {task for record in records(out) for task in record.get("tasks", [])}  # type: ignore[attr-defined]
+    assert len(recorded) == 2
+    ready = max(platform._tasks[task].ready_at for task in recorded)  # when the platform finishes them
+    ready_wall = time.time() + (ready - time.monotonic())
+    platform.latency = 0.05
+    before = len(platform.requests)
+    again = run(server, prompts, out, "-c", "2")
+    assert again.returncode == 0, again.stderr
+    new_submissions = platform.requests[before:]
+    assert len(new_submissions) == count - 2
+    assert min(request.received_at for request in new_submissions) >= ready_wall - 0.01
+    assert platform.tasks_submitted == count
+
+
+def test_a_failed_task_is_recorded_without_its_id_and_submitted_anew_by_the_next_run(
+    tmp_path: Path, server: FakeServer, platform: FakePlatform
+) -> None:
+    prompts = write_prompts(tmp_path, 3)
+    out = tmp_path / "out"
+    platform.fail_next("task_fail")
+    first = run(server, prompts, out, "-c", "1")
+    assert first.returncode == 1
+    assert "TaskFailedError" in first.stderr
+    failed = [record for record in records(out) if record["status"] == "failed"]
+    assert len(failed) == 1
+    assert "tasks" not in failed[0]  # nothing more can come of that task
+    second = run(server, prompts, out)
+    assert second.returncode == 0, second.stderr
+    assert platform.tasks_submitted == 4  # three, and the failed one once more
+    assert_one_image_per_prompt(out, 3)
+
+
+def test_a_task_whose_image_url_expired_is_submitted_anew_not_polled_again(
+    tmp_path: Path, server: FakeServer, platform: FakePlatform
+) -> None:
+    prompts = write_prompts(tmp_path, 1)
+    out = tmp_path / "out"
+    platform.image_urls_expired = True  # the image host answers 404, as after the platform's 30 days
+    first = run(server, prompts, out)
+    assert first.returncode == 1
+    (record,) = records(out)
+    assert record["urls"]
+    assert record["tasks"]
+    polls = platform.polls
+    platform.image_urls_expired = False
+    second = run(server, prompts, out)
+    assert second.returncode == 0, second.stderr
+    assert platform.tasks_submitted == 1  # the URL answers again: fetched, nothing paid
+    platform.image_urls_expired = True
+    (out / MANIFEST).write_text(json.dumps({**record, "files": []}) + "\n")
+    for image in out.glob("L*.png"):
+        image.unlink()
+    third = run(server, prompts, out)
+    assert third.returncode == 1
+    assert platform.tasks_submitted == 2  # expired: generated anew, once
+    assert platform.polls >= polls
