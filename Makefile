@@ -23,8 +23,17 @@ typecheck: install
 	$(BIN)/mypy --strict wrapper/zhipu_images tests
 	$(BIN)/mypy generated/zhipu_images_api generated/openai_images_api
 
+# The official SDKs, run as real clients of the fake platform, in a venv of their own.
+SDK_VENV  := .venv-sdk
+SDK_STAMP := $(SDK_VENV)/.installed-stamp
+
+$(SDK_STAMP): tests/sdk-requirements.txt
+	$(PYTHON) -m venv $(SDK_VENV)
+	$(SDK_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r tests/sdk-requirements.txt
+	touch $(SDK_STAMP)
+
 # One worker per core (pytest-xdist): the suite waits on subprocesses and servers more than it computes.
-test: lint typecheck
+test: lint typecheck $(SDK_STAMP)
 	HYPOTHESIS_PROFILE=ci $(BIN)/pytest -n auto
 
 test-deep: install
@@ -74,4 +83,4 @@ bench: $(BENCH_STAMP) $(LIB_STAMP)
 	ZHIPU_IMAGES_BENCH_LIB_PYTHON=$(LIB_VENV)/bin/python $(BENCH_VENV)/bin/python -m bench
 
 clean:
-	rm -rf $(VENV) $(BENCH_VENV) $(LIB_VENV) .mypy_cache .ruff_cache .hypothesis build dist
+	rm -rf $(VENV) $(BENCH_VENV) $(LIB_VENV) $(SDK_VENV) .mypy_cache .ruff_cache .hypothesis build dist
