@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.hostile import HostileServer
 from tests.prism import prism_executable
 from tests.processes import child_env, free_port, wait_listening
 from zhipu_images._spec_schemas import PACKAGES
@@ -107,6 +108,31 @@ def test_an_endpoint_that_breaks_the_contract_exits_1_and_says_how(key_file: Pat
     assert "FAIL zhipu.model.unknown: HTTP 401, code 401" in done.stdout
 
 
+def test_the_task_api_is_probed_free_and_a_paid_task_is_followed_to_its_png(fake_server: str, key_file: Path) -> None:
+    done = conformance("--base-url", f"{fake_server}/api/paas/v4", "--allow-paid", "5", "--json", key_file=key_file)
+    assert done.returncode == 0, done.stdout + done.stderr
+    observed = {entry["probe"]: entry["observed"] for entry in json.loads(done.stdout)}
+    assert observed["zhipu.task.model.no_task_api.cogview-4-250304"] == "HTTP 400, code 1212"
+    assert observed["zhipu.task.size.multiple_of.glm-image"] == "HTTP 400, code 1214"
+    assert observed["zhipu.task.result.unknown_id"] == "HTTP 400, code 1214"
+    assert observed["zhipu.task.auth.no_header"] == "HTTP 401, code 1001"
+    assert observed["zhipu.task.defaults.glm-image"].startswith("HTTP 200, a 1280x1280 PNG; billed")
+
+
+def test_an_endpoint_that_accepts_everything_is_stopped_at_its_first_accepted_refusal(key_file: Path) -> None:
+    with HostileServer() as hostile:
+        done = conformance("--base-url", hostile.base_url("good"), "--json", key_file=key_file)
+        generations = hostile.requests[("good", "POST")]
+    assert done.returncode == 1
+    report = json.loads(done.stdout)
+    accepted = [entry for entry in report if entry["observed"].startswith("HTTP 200: accepted, an image")]
+    assert len(accepted) == 1  # one refusal probe generated, with the key; then nothing more was sent
+    stopped = [entry for entry in report if "the run stopped" in entry["observed"]]
+    assert len(stopped) == len(report) - [e["probe"] for e in report].index(accepted[0]["probe"]) - 1
+    # the probes without a valid key (no account to bill) before it, and the one that was accepted
+    assert generations == [e["probe"] for e in report].index(accepted[0]["probe"]) + 1
+
+
 def test_usage_errors_exit_2(key_file: Path) -> None:
     assert conformance("--base-url", "ftp://nowhere", key_file=key_file).returncode == 2
     assert conformance("--base-url", "http://127.0.0.1:9", "--allow-paid", "-1", key_file=key_file).returncode == 2
@@ -137,7 +163,8 @@ def prism_mock() -> Iterator[str]:
 
 
 def test_a_prism_mock_is_reported_for_the_prose_rules_it_does_not_enforce(prism_mock: str, key_file: Path) -> None:
-    done = conformance("--base-url", f"{prism_mock}/paas/v4", key_file=key_file)
+    # a mock bills nothing: its accepted refusals may go on past the first (--allow-paid)
+    done = conformance("--base-url", f"{prism_mock}/paas/v4", "--allow-paid", "100", key_file=key_file)
     assert done.returncode == 1
     summary = done.stdout.splitlines()
     unenforced = next(line for line in summary if line.startswith("prose rules this endpoint does not enforce"))

@@ -9,6 +9,9 @@ endpoint's documented limits. Probes that succeed on purpose (``paid``) make
 one generation per model with its defaults; they cost money and run only
 when asked (``--allow-paid N``).
 
+The task API is probed too: a model without it, a size glm-image refuses, a
+missing key, an unknown task id (free), and, paid, one task followed to its PNG.
+
 Names are stable (``zhipu.size.multiple_of.cogview-4``): reports from different
 runs, and platform profiles, compare by name.
 """
@@ -23,6 +26,8 @@ from attrs import frozen
 from .._rules import MODELS, ModelRules
 
 Auth = Literal["none", "made_up", "key"]
+#: What a probe calls: a generation, a task submission, or a query of a task's result (``body["id"]``).
+Operation = Literal["generate", "task", "task_result"]
 #: A key no platform issued: refused by any endpoint that checks keys.
 MADE_UP_KEY = "zhipu-images-conformance.made-up-key-0000"
 #: Documented prices per generation (seed 003), in CNY; models without one are "not documented".
@@ -46,6 +51,7 @@ class Probe:
     paid: bool = False
     #: for paid probes: the image size the answer must have
     size: tuple[int, int] | None = None
+    operation: Operation = "generate"
 
     @property
     def expected(self) -> str:
@@ -142,6 +148,56 @@ def _openai_probes() -> list[Probe]:
     ]
 
 
+def _task_probes() -> list[Probe]:
+    """The task API's free refusals. DECISION: no answer to an unknown task id was published; any refusal of
+    the request (400 or 404) holds, since the id is its one parameter."""
+    glm = MODELS["glm-image"]
+    without = next(rules for rules in MODELS.values() if rules.provider == "zhipu" and rules.name != glm.name)
+    step = glm.custom_sizes.multiple_of if glm.custom_sizes else 32
+    off_step = 1024 // step * step + step // 2
+    refused = frozenset({400})
+    return [
+        Probe(
+            "zhipu.task.auth.no_header",
+            "zhipu",
+            _request(glm),
+            "none",
+            frozenset({401}),
+            frozenset({"1001"}),
+            operation="task",
+        ),
+        Probe(
+            f"zhipu.task.model.no_task_api.{without.name}",
+            "zhipu",
+            _request(without),
+            "key",
+            refused,
+            _PARAMETER_CODES | {"1211", "1212"},
+            rule="the task API takes glm-image only",
+            operation="task",
+        ),
+        Probe(
+            "zhipu.task.size.multiple_of.glm-image",
+            "zhipu",
+            _request(glm, size=f"{off_step}x{off_step}"),
+            "key",
+            refused,
+            _PARAMETER_CODES,
+            rule=f"sides multiples of {step}",
+            operation="task",
+        ),
+        Probe(
+            "zhipu.task.result.unknown_id",
+            "zhipu",
+            {"id": "zhipu-images-conformance-no-such-task"},
+            "key",
+            frozenset({400, 404}),
+            None,
+            operation="task_result",
+        ),
+    ]
+
+
 def catalogue(*, openai: bool) -> list[Probe]:
     """Every probe: the refusals first (free), then one paid generation per Zhipu model."""
     glm = MODELS["glm-image"]
@@ -163,6 +219,7 @@ def catalogue(*, openai: bool) -> list[Probe]:
     zhipu_models = [rules for rules in MODELS.values() if rules.provider == "zhipu"]
     for rules in zhipu_models:
         probes += _zhipu_probes(rules)
+    probes += _task_probes()
     if openai:
         probes += _openai_probes()
     for rules in zhipu_models:
@@ -179,4 +236,18 @@ def catalogue(*, openai: bool) -> list[Probe]:
                 size=(width, height),
             )
         )
+    width, height = map(int, (glm.default_size or "1280x1280").split("x"))
+    probes.append(
+        Probe(
+            name="zhipu.task.defaults.glm-image",
+            provider="zhipu",
+            body=_request(glm),
+            auth="key",
+            statuses=frozenset({200}),
+            codes=None,
+            paid=True,
+            size=(width, height),
+            operation="task",
+        )
+    )
     return probes

@@ -5,13 +5,17 @@ and the library would refuse to send them. Answers are read within a size cap
 and every error answer is also checked against the spec's error schema; a
 success is checked against the response schema, and its image is fetched and
 checked to be a PNG of the requested size. A refusal probe that the endpoint
-*accepts* may have been billed, and the report says so.
+*accepts* may have been billed: the report says so, and it counts against
+``allow_paid``; with none left the run stops there (an endpoint that accepts
+what it must refuse would bill every probe after it).
+A paid task probe is followed to its end by polling, within the probe's time.
 """
 
 from __future__ import annotations
 
 import json
 import struct
+import time
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
@@ -27,6 +31,8 @@ MAX_ANSWER = 4 * 1024 * 1024
 MAX_IMAGE = 64 * 1024 * 1024
 _ERROR_SCHEMA = {"zhipu": "Error", "openai": "ErrorResponse"}
 _SUCCESS_SCHEMA = {"zhipu": "ImageGenerationResponse", "openai": "ImageResponse"}
+#: Seconds between polls of a paid task probe's result.
+TASK_POLL = 2.0
 
 
 @frozen
@@ -77,20 +83,39 @@ def run_probes(
 ) -> Iterator[Outcome]:
     """Send each probe (at most ``allow_paid`` paid ones; the others are reported as not run) and judge it."""
     paid_left = allow_paid
+    stopped = False
     with httpx.Client(timeout=timeout) as client:
         for probe in probes:
             url = endpoints.zhipu if probe.provider == "zhipu" else endpoints.openai
             if url is None:
+                continue
+            if stopped:
+                why = "not run: a refusal probe was accepted (may have been billed) past --allow-paid; the run stopped"
+                yield Outcome(probe.name, probe.expected, why, False)
                 continue
             if probe.paid:
                 if paid_left <= 0:
                     yield Outcome(probe.name, probe.expected, "not run: it is billed (--allow-paid N)", True)
                     continue
                 paid_left -= 1
-            yield _judge(client, probe, url, endpoints.api_key)
+            outcome = _judge(client, probe, _url(probe, url), endpoints.api_key, timeout)
+            if outcome.billed and not probe.paid:  # a refusal probe generated: it counts as a paid one
+                stopped = paid_left <= 0
+                paid_left -= 1
+            yield outcome
 
 
-def _judge(client: httpx.Client, probe: Probe, url: str, key: str | None) -> Outcome:
+def _url(probe: Probe, generation_url: str) -> str:
+    """Where the probe goes: the generation URL as given, or the task API's paths beside it."""
+    base = generation_url.removesuffix("/images/generations")
+    if probe.operation == "task":
+        return f"{base}/async/images/generations"
+    if probe.operation == "task_result":
+        return f"{base}/async-result/{probe.body['id']}"
+    return generation_url
+
+
+def _judge(client: httpx.Client, probe: Probe, url: str, key: str | None, timeout: float) -> Outcome:
     code: str | None = None
 
     def outcome(observed: str, ok: bool, billed: bool = False) -> Outcome:
@@ -98,7 +123,8 @@ def _judge(client: httpx.Client, probe: Probe, url: str, key: str | None) -> Out
         return Outcome(probe.name, probe.expected, shown, ok, billed, probe.rule, code)
 
     try:
-        with client.stream("POST", url, json=probe.body, headers=_headers(probe, key)) as response:
+        method, body_sent = ("GET", None) if probe.operation == "task_result" else ("POST", probe.body)
+        with client.stream(method, url, json=body_sent, headers=_headers(probe, key)) as response:
             body = _read(response, MAX_ANSWER)
             status = response.status_code
             content_type = response.headers.get("content-type", "")
@@ -110,8 +136,14 @@ def _judge(client: httpx.Client, probe: Probe, url: str, key: str | None) -> Out
         data: Any = json.loads(body)
     except (ValueError, RecursionError):
         return outcome(f"HTTP {status}, not JSON ({content_type or 'no content type'}): a contract break", False)
+    if probe.paid and probe.operation == "task":
+        return _judge_task(client, probe, url, status, data, outcome, _headers(probe, key), timeout)
     if probe.paid:
         return _judge_success(client, probe, status, data, outcome)
+    if status == 200 and probe.operation == "task_result":
+        return outcome("HTTP 200: an id never issued was answered as a task", False)
+    if status == 200 and probe.auth != "key":  # no account to bill: the endpoint does not check keys
+        return outcome("HTTP 200: accepted without a valid key, an image was generated", False)
     if status == 200:
         return outcome("HTTP 200: accepted, an image was generated (may have been billed)", False, billed=True)
     code = _code(data)
@@ -130,13 +162,22 @@ def _code(data: Any) -> str | None:
 
 
 def _judge_success(
-    client: httpx.Client, probe: Probe, status: int, data: Any, outcome: Callable[..., Outcome]
+    client: httpx.Client,
+    probe: Probe,
+    status: int,
+    data: Any,
+    outcome: Callable[..., Outcome],
+    schema: str | None = "",
 ) -> Outcome:
+    """A paid generation's answer, and its image. ``schema``: the response schema to check ("": the provider's
+    own; None: checked already)."""
     price = PRICES_CNY.get(str(probe.body.get("model")))
     cost = f"{price:.2f} CNY" if price is not None else "price not documented"
     if status != 200:
         return outcome(f"HTTP {status}, code {_code(data) or '-'}", False)
-    problem = schema_problem(probe.provider, _SUCCESS_SCHEMA[probe.provider], data)
+    problem = (
+        None if schema is None else schema_problem(probe.provider, schema or _SUCCESS_SCHEMA[probe.provider], data)
+    )
     if problem is not None:
         return outcome(f"HTTP 200 that does not match the spec's response schema ({problem}); {cost}", False, True)
     try:
@@ -151,6 +192,45 @@ def _judge_success(
         got = f"a {size[0]}x{size[1]} PNG" if size else f"HTTP {image_status}, not a PNG"
         return outcome(f"HTTP 200, image: {got}; {cost}", False, True)
     return outcome(f"HTTP 200, a {size[0]}x{size[1]} PNG; billed: {cost}", True, True)
+
+
+def _judge_task(
+    client: httpx.Client,
+    probe: Probe,
+    url: str,
+    status: int,
+    data: Any,
+    outcome: Callable[..., Outcome],
+    headers: dict[str, str],
+    timeout: float,
+) -> Outcome:
+    """A paid task probe: the submission's answer, its result polled until done (within ``timeout``), its PNG."""
+    if status != 200:
+        return outcome(f"HTTP {status}, code {_code(data) or '-'}", False)
+    problem = schema_problem(probe.provider, "AsyncResponse", data)
+    task_id = data.get("id") if isinstance(data, dict) else None
+    if problem is not None or not isinstance(task_id, str) or not task_id:
+        return outcome(f"HTTP 200 without a task id or of another shape ({problem or 'no id'}); billed", False, True)
+    result_url = f"{url.removesuffix('/async/images/generations')}/async-result/{task_id}"
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            answer = client.get(result_url, headers=headers)
+            state = answer.json()
+        except (httpx.HTTPError, ValueError) as error:
+            return outcome(
+                f"task {task_id}: its result could not be read ({type(error).__name__}); billed", False, True
+            )
+        status_text = state.get("task_status") if isinstance(state, dict) else None
+        if answer.status_code != 200 or status_text != "PROCESSING" or time.monotonic() > deadline:
+            break
+        time.sleep(TASK_POLL)
+    if answer.status_code != 200 or status_text != "SUCCESS":
+        return outcome(f"task {task_id}: HTTP {answer.status_code}, status {status_text}; billed", False, True)
+    problem = schema_problem(probe.provider, "AsyncImageGenerationResponse", state)
+    if problem is not None:
+        return outcome(f"task {task_id}: a result of another shape ({problem}); billed", False, True)
+    return _judge_success(client, probe, 200, {"data": state.get("image_result")}, outcome, schema=None)
 
 
 def _png_size(data: bytes) -> tuple[int, int] | None:
