@@ -390,7 +390,7 @@ def test_fake_server_reports_what_it_served_when_stopped() -> None:
     report = process.communicate(timeout=10)[1]
     assert statuses == [200] * 6
     assert "served 6 generation requests" in report
-    assert "6 generated (paid); 0.300 s of simulated latency in all" in report
+    assert "6 generated (paid); 0 tasks submitted (paid), 0 polls; 0.300 s of simulated latency in all" in report
     in_flight = re.search(r"at most (\d+) in flight", report)
     assert in_flight is not None
     assert 1 <= int(in_flight[1]) <= 3  # never more than the three workers sending

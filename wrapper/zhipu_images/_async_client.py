@@ -57,6 +57,7 @@ class AsyncImagesClient(_ClientBase):
         shared_budget: str | None = None,
         shared_budget_lease: float = DEFAULT_LEASE,
         shared_budget_fallback: bool = False,
+        platform: str | None = None,
     ) -> None:
         super().__init__(
             api_key,
@@ -70,6 +71,7 @@ class AsyncImagesClient(_ClientBase):
             shared_budget,
             shared_budget_lease,
             shared_budget_fallback,
+            platform,
         )
         if http_client is not None and not isinstance(http_client, httpx.AsyncClient):
             raise TypeError(f"http_client: expected an httpx.AsyncClient, got {type(http_client).__name__}")
@@ -163,6 +165,7 @@ class AsyncImagesClient(_ClientBase):
             return self._read_task(answer, task_id, known)
         except exc.ImagesError as error:
             error.task_id = task_id
+            self._platform_hint(error)
             raise
 
     async def wait(
@@ -201,6 +204,7 @@ class AsyncImagesClient(_ClientBase):
             except (exc.APIError, exc.APIConnectionError) as error:
                 delay = self._retry.delay(error, attempt, waited)
                 if delay is None:
+                    self._platform_hint(error)
                     raise
             await _async_sleep(delay)
             attempt, waited = attempt + 1, waited + delay

@@ -27,7 +27,7 @@ from . import _deadline as deadline
 from . import _exceptions as exc
 from ._bounded import ACCEPT_ENCODING
 from ._concurrency import Limiter
-from ._config import Endpoints, resolve_endpoints
+from ._config import PLATFORM_MODELS, PLATFORM_NAMES, Endpoints, resolve_endpoints
 from ._limits import resolve_concurrency
 from ._options import NOT_GIVEN, NotGiven, call_timeout, checked_int, checked_seconds, checked_timeout, shown
 from ._reading import BODY_FAILURES, AnswerReader, broken_answer, decoder_for, raw_chunks
@@ -49,6 +49,9 @@ DEFAULT_LEASE = 30.0
 # Module-level so tests can observe the waits without waiting.
 _sleep = time.sleep
 _T = TypeVar("_T")
+
+#: What a rejected key's error adds: a key of the other platform is refused here.
+_PER_PLATFORM = "keys are per platform (a BigModel key is refused by Z.AI and the other way round)"
 
 DEFAULT_TIMEOUT = 60.0  # hd images take ~20 s (seeds 000/001): leave room for a slow one
 #: Default cap on one downloaded image. A 2048x2048 RGBA PNG is at most ~16 MiB.
@@ -74,8 +77,9 @@ class _ClientBase:
         shared_budget: str | None,
         shared_budget_lease: float,
         shared_budget_fallback: bool,
+        platform: str | None = None,
     ) -> None:
-        self._endpoints: Endpoints = resolve_endpoints(api_key, base_url, openai_base_url)
+        self._endpoints: Endpoints = resolve_endpoints(api_key, base_url, openai_base_url, platform=platform)
         self._headers = {"Authorization": f"Bearer {self._endpoints.api_key}", "Accept-Encoding": ACCEPT_ENCODING}
         self._secret_forms = secret_forms(self._endpoints.api_key)
         #: the endpoints, parsed once: httpx parses a URL given as text on every request (~5% of a request)
@@ -127,10 +131,11 @@ class _ClientBase:
         from ._wire import request_body
 
         request = validate_request(model, prompt, **params)
+        url = self.endpoint_for(request)
         body = request_body(request)
         if extra_body is not None:
             body.update(checked_extra_body(extra_body))
-        return request, self.endpoint_for(request), body
+        return request, url, body
 
     def _prepare_task(
         self,
@@ -143,7 +148,7 @@ class _ClientBase:
         from ._tasks import checked_request_id, validate_task_request
         from ._wire import task_body
 
-        request = validate_task_request(model, prompt, **params)
+        request = self._served(validate_task_request(model, prompt, **params))
         body = task_body(request)
         if extra_body is not None:
             body.update(checked_extra_body(extra_body))
@@ -165,6 +170,32 @@ class _ClientBase:
             request=request,
             submitted_at=time.monotonic(),
         )
+
+    @property
+    def platform(self) -> str:
+        """``"bigmodel"`` or ``"zai"``: whose rules and models apply (``platform=``, or the base URL's host)."""
+        return self._endpoints.platform
+
+    def _served(self, request: ImageRequest) -> ImageRequest:
+        """``request`` if its platform serves its model; else the error that names the platform, nothing sent."""
+        served = PLATFORM_MODELS.get(self.platform)
+        if served is None or request.rules.provider != "zhipu" or request.model in served:
+            return request
+        name = PLATFORM_NAMES[self.platform]
+        models = ", ".join(sorted(served))
+        raise exc.RequestValidationError(
+            "model",
+            "platform",
+            f"{request.model} is not served by {name}; it serves {models}",
+            value=request.model,
+            suggestion=f"use one of those, or the platform that serves {request.model} (platform='bigmodel')",
+        )
+
+    def _platform_hint(self, error: BaseException) -> None:
+        """A rejected key: say that keys are per platform, and whose URL this is (never the key)."""
+        if isinstance(error, exc.AuthenticationError) and not error.args[0].endswith(_PER_PLATFORM):
+            name = PLATFORM_NAMES[self.platform]
+            error.args = (f"{error.args[0]}. This client is set for {name}, at {self.base_url}: {_PER_PLATFORM}",)
 
     @property
     def _task_url(self) -> str:
@@ -192,9 +223,10 @@ class _ClientBase:
         """The URL ``request`` (from ``validate_request``) would be sent to.
 
         Raises ``ConfigurationError`` when no endpoint serves its model (dall-e-*
-        without an OpenAI-compatible base URL), so a batch can find out before sending anything.
+        without an OpenAI-compatible base URL), and ``RequestValidationError`` when the platform does not
+        (cogview-4 on Z.AI), so a batch can find out before sending anything.
         """
-        return self._endpoints.url_for(request.rules.provider, request.model)
+        return self._endpoints.url_for(self._served(request).rules.provider, request.model)
 
     def _copies(self, request: ImageRequest) -> int:
         """How many requests serve ``n``: Zhipu returns one image per request; OpenAI takes ``n``."""
@@ -279,6 +311,7 @@ class ImagesClient(_ClientBase):
         shared_budget: str | None = None,
         shared_budget_lease: float = DEFAULT_LEASE,
         shared_budget_fallback: bool = False,
+        platform: str | None = None,
     ) -> None:
         super().__init__(
             api_key,
@@ -292,6 +325,7 @@ class ImagesClient(_ClientBase):
             shared_budget,
             shared_budget_lease,
             shared_budget_fallback,
+            platform,
         )
         if http_client is not None and not isinstance(http_client, httpx.Client):
             raise TypeError(f"http_client: expected an httpx.Client, got {type(http_client).__name__}")
@@ -422,6 +456,7 @@ class ImagesClient(_ClientBase):
             return self._read_task(answer, task_id, known)
         except exc.ImagesError as error:
             error.task_id = task_id
+            self._platform_hint(error)
             raise
 
     def wait(
@@ -462,6 +497,7 @@ class ImagesClient(_ClientBase):
             except (exc.APIError, exc.APIConnectionError) as error:
                 delay = self._retry.delay(error, attempt, waited)
                 if delay is None:
+                    self._platform_hint(error)
                     raise
             _sleep(delay)
             attempt, waited = attempt + 1, waited + delay

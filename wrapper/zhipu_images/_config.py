@@ -14,6 +14,13 @@ from ._exceptions import ConfigurationError
 from ._redact import safe_text
 
 DEFAULT_BASE_URL = "https://open.bigmodel.cn/api/paas/v4"
+#: The two platforms of the same API (../shared/reference/zai-platform.md): BigModel in mainland China, Z.AI
+#: outside it. Their keys are their own: one platform refuses the other's.
+PLATFORMS = {"bigmodel": DEFAULT_BASE_URL, "zai": "https://api.z.ai/api/paas/v4"}
+PLATFORM_NAMES = {"bigmodel": "BigModel (open.bigmodel.cn)", "zai": "Z.AI (api.z.ai)"}
+#: The models each platform serves, where it serves fewer than the spec lists (Z.AI: not cogview-4 and
+#: cogview-3-flash, per its docs).
+PLATFORM_MODELS = {"zai": frozenset({"glm-image", "cogview-4-250304"})}
 ZHIPU_KEY_VARIABLES = ("ZHIPUAI_API_KEY", "ZAI_API_KEY")  # zhipuai's, then zai-sdk's
 ZHIPU_URL_VARIABLES = ("ZHIPUAI_BASE_URL", "ZAI_BASE_URL")
 OPENAI_KEY_VARIABLE = "OPENAI_API_KEY"
@@ -28,6 +35,8 @@ class Endpoints:
     zhipu_url: str
     #: where OpenAI-compatible models (dall-e-*) go; None when none was configured
     openai_url: str | None
+    #: "bigmodel" or "zai": chosen, or told by the base URL's host (any other host: "bigmodel", the default)
+    platform: str = "bigmodel"
 
     def url_for(self, provider: str, model: str) -> str:
         if provider == "zhipu":
@@ -90,15 +99,36 @@ def checked_key(key: object, source: str) -> str:
     return key
 
 
+def checked_platform(platform: object) -> str | None:
+    if platform is None:
+        return None
+    if isinstance(platform, str) and platform in PLATFORMS:
+        return platform
+    raise ConfigurationError(
+        f"platform: expected one of {', '.join(map(repr, PLATFORMS))}, got {safe_text(repr(platform), limit=100)}"
+    )
+
+
+def platform_of(url: str) -> str:
+    """The platform a base URL belongs to: Z.AI's host, or BigModel (any other host is served as BigModel is)."""
+    return "zai" if urlsplit(url).hostname == urlsplit(PLATFORMS["zai"]).hostname else "bigmodel"
+
+
 def resolve_endpoints(
     api_key: str | None,
     base_url: str | None,
     openai_base_url: str | None,
     env: Mapping[str, str] | None = None,
+    platform: str | None = None,
 ) -> Endpoints:
-    """Resolve key and endpoint URLs (``base_url + "/images/generations"``, as the official SDKs do)."""
+    """Resolve key and endpoint URLs (``base_url + "/images/generations"``, as the official SDKs do).
+
+    ``platform`` ("bigmodel" or "zai") picks that platform's URL when no base URL is given (a base URL given,
+    or from ``ZHIPUAI_BASE_URL``/``ZAI_BASE_URL``, wins) and its rules; without it, the base URL's host tells
+    the platform."""
     env = os.environ if env is None else env
-    zhipu = base_url or _first(env, ZHIPU_URL_VARIABLES) or DEFAULT_BASE_URL
+    chosen = checked_platform(platform)
+    zhipu = base_url or _first(env, ZHIPU_URL_VARIABLES) or PLATFORMS[chosen or "bigmodel"]
     zhipu_url = _checked_url(zhipu, "base_url")
     openai = openai_base_url or env.get(OPENAI_URL_VARIABLE) or (zhipu if _is_openai_style(zhipu) else None)
     openai_url = _checked_url(openai, "openai_base_url") if openai else None
@@ -116,4 +146,5 @@ def resolve_endpoints(
         api_key=checked_key(key, source),
         zhipu_url=zhipu_url,
         openai_url=openai_url,
+        platform=chosen or platform_of(zhipu),
     )

@@ -83,6 +83,12 @@ def _connection_options(function: F) -> F:
                 help="Read the API key from this file (default: ZHIPUAI_API_KEY or ZAI_API_KEY).",
             ),
             click.option("--base-url", help="Zhipu API base URL (default: ZHIPUAI_BASE_URL or the platform's)."),
+            click.option(
+                "--platform",
+                type=click.Choice(["bigmodel", "zai"]),
+                help="BigModel (open.bigmodel.cn) or Z.AI (api.z.ai): its URL and the models it serves "
+                "(default: told by --base-url's host, else bigmodel). Keys are per platform.",
+            ),
             click.option("--openai-base-url", help="OpenAI-compatible base URL, for dall-e-* (or OPENAI_BASE_URL)."),
             click.option(
                 "--fake-latency",
@@ -182,6 +188,7 @@ def _client_options(options: dict[str, Any]) -> dict[str, Any]:
         "api_key": _api_key(options["api_key_file"]),
         "base_url": options["base_url"],
         "openai_base_url": options["openai_base_url"],
+        "platform": options["platform"],
     }
     if options["shared_budget"]:
         chosen |= {
@@ -221,6 +228,8 @@ def _endpoint_problem(client: ImagesClient | AsyncImagesClient, request: ImageRe
         client.endpoint_for(request)
     except ConfigurationError as error:
         return f"{error} (on the command line: --openai-base-url URL)"
+    except RequestValidationError as error:  # a model the platform does not serve
+        return _in_cli_words(str(error))
     return None
 
 
@@ -238,8 +247,10 @@ def _async_client(options: dict[str, Any], concurrency: int, max_retries: int = 
     if options["fake"]:
         from ..fake import FakePlatform, fake_async_client
 
-        platform = FakePlatform(latency=options["fake_latency"])
-        return fake_async_client(platform, max_concurrency=concurrency, max_retries=max_retries)
+        platform = FakePlatform(latency=options["fake_latency"], platform=options["platform"] or "bigmodel")
+        return fake_async_client(
+            platform, max_concurrency=concurrency, max_retries=max_retries, platform=options["platform"]
+        )
     try:
         from .._async_client import AsyncImagesClient
 

@@ -58,6 +58,13 @@ def _fault_rates(context: click.Context, parameter: click.Parameter, values: tup
     "Faults: rate_limit, overloaded, no_balance, server_error, unavailable, drop, content_filter.",
 )
 @click.option("--seed", type=int, help="Make random latency and faults repeatable.")
+@click.option(
+    "--platform",
+    type=click.Choice(["bigmodel", "zai"]),
+    default="bigmodel",
+    show_default=True,
+    help="Answer as BigModel does, or as Z.AI does (its models, English messages).",
+)
 @click.option("--verbose", "-v", is_flag=True, help="Log each request.")
 def fake_server(
     host: str,
@@ -73,13 +80,14 @@ def fake_server(
     image_urls_expired: bool,
     fail_rates: dict[str, float],
     seed: int | None,
+    platform: str,
     verbose: bool,
 ) -> None:
     """Run the fake platform on HOST:PORT for other SDKs, other languages and Schemathesis."""
     from ..fake import FakePlatform, FakeServer
 
     try:
-        platform = FakePlatform(
+        fake = FakePlatform(
             api_key=api_key,
             latency=(latency, latency_max) if latency_max is not None else latency,
             concurrency_limit=concurrency_limit,
@@ -89,13 +97,14 @@ def fake_server(
             image_urls_expired=image_urls_expired,
             fault_rates=fail_rates,
             seed=seed,
+            platform=platform,
         )
     except ValueError as error:  # e.g. --latency-max below --latency
         raise click.UsageError(str(error)) from None
     if words:
-        platform.content_filter_words = words
+        fake.content_filter_words = words
     try:
-        server = FakeServer(host, port, platform, verbose=verbose)
+        server = FakeServer(host, port, fake, verbose=verbose)
     except OSError as error:
         _fail(f"cannot listen on {host}:{port}: {error.strerror}", 2)
     # Stop on Ctrl-C and SIGTERM even when started in the background, where the shell hands SIGINT down
@@ -114,8 +123,9 @@ def fake_server(
     finally:
         server.server_close()
         click.echo(
-            f"served {platform.received} generation requests; at most {platform.max_in_flight} in flight at once; "
-            f"{platform.rate_limited} answered 1302 (over --concurrency-limit); {platform.generated} generated (paid); "
-            f"{platform.latency_total:.3f} s of simulated latency in all",
+            f"served {fake.received} generation requests; at most {fake.max_in_flight} in flight at once; "
+            f"{fake.rate_limited} answered 1302 (over --concurrency-limit); {fake.generated} generated (paid); "
+            f"{fake.tasks_submitted} tasks submitted (paid), {fake.polls} polls; "
+            f"{fake.latency_total:.3f} s of simulated latency in all",
             err=True,
         )

@@ -131,7 +131,10 @@ def _sync_client(options: dict[str, Any]) -> ImagesClient:
     if options["fake"]:
         from ..fake import FakePlatform, fake_client
 
-        return fake_client(FakePlatform(latency=options["fake_latency"]))
+        platform = options["platform"]
+        return fake_client(
+            FakePlatform(latency=options["fake_latency"], platform=platform or "bigmodel"), platform=platform
+        )
     try:
         # With a shared budget, one generate call takes its part of the account's limit (the V0 tier's 5).
         cap = TIERS["V0"] if options["shared_budget"] else None

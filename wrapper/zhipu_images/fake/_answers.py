@@ -25,6 +25,25 @@ MESSAGES = {
     "1305": "当前API请求过多，请稍后重试。",
     "500": "服务内部错误，请稍后重试。",
 }
+#: What Z.AI says (``fake-server --platform zai``): English, as its docs and users' published answers word it
+#: (1002, 1113, 1211, 1214, 1301: ../shared/reference); the rest are the code table's meanings in English.
+#: DECISION: a wrong key is answered 1002, Z.AI's documented code, as no Z.AI capture of it was published.
+ZAI_MESSAGES = {
+    "1001": "Authorization header not received, unable to authenticate.",
+    "1002": "Authorization Token is invalid, please ensure that the Authorization Token is correctly provided.",
+    "1113": "Insufficient balance or no resource package. Please recharge.",
+    "1210": "Invalid API parameters, please check the documentation.",
+    "1211": "Unknown Model, please check the model code.",
+    "1212": "The current model does not support the async call method.",
+    "1214": "Invalid parameter. Please check the documentation.",
+    "1222": "API does not exist.",
+    "1231": "A request with this id already exists.",
+    "1301": "The system has detected that the input or generated content may contain unsafe or sensitive content. "
+    "Please avoid inputting prompts that are likely to produce sensitive content. Thank you for your cooperation.",
+    "1302": "Rate limit reached for requests.",
+    "1305": "The service may be temporarily overloaded, please try again later.",
+    "500": "Internal error.",
+}
 #: Zhipu business code -> OpenAI-style (status, type, code) for the OpenAI-compatible endpoint
 OPENAI_CODES = {
     "1001": (401, "invalid_request_error", "invalid_api_key"),

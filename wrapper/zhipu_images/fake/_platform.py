@@ -23,7 +23,8 @@ from typing import Any
 
 from attrs import define, field, frozen
 
-from ._answers import MESSAGES, OPENAI_CODES, OPENAI_MESSAGES, STATUS, UNAVAILABLE_HTML
+from .._config import PLATFORM_MODELS
+from ._answers import MESSAGES, OPENAI_CODES, OPENAI_MESSAGES, STATUS, UNAVAILABLE_HTML, ZAI_MESSAGES
 from ._png import make_png
 from ._request_checks import Rejection, checked_body, checked_task_body
 from ._settings import POLL_FAULTS, TASK_ONLY_FAULTS, Fault, checked_fault_rates, checked_latency, known_fault
@@ -123,7 +124,12 @@ class FakePlatform:
         fault_rates: Mapping[str, float] | None = None,
         seed: int | None = None,
         record_limit: int = 1000,
+        platform: str = "bigmodel",
     ) -> None:
+        if platform not in ("bigmodel", "zai"):
+            raise ValueError(f"platform must be 'bigmodel' or 'zai', got {platform!r}")
+        #: "zai": answer as Z.AI does (its models, English messages, 1002 for a wrong key)
+        self.platform = platform
         self.api_key = api_key
         self.content_filter_words = tuple(content_filter_words)
         self.concurrency_limit = concurrency_limit
@@ -285,7 +291,7 @@ class FakePlatform:
         if not token:
             return self._error(provider, "1001")
         if self.api_key is not None and token != self.api_key:
-            return self._error(provider, "401")
+            return self._error(provider, "1002" if self.platform == "zai" else "401")
         return token
 
     def _processing_tasks(self, token: str, now: float) -> int:
@@ -308,7 +314,11 @@ class FakePlatform:
         try:
             prompt, images = checked_task_body(body) if task else checked_body(provider, body)
         except Rejection as rejection:
-            return self._error(provider, rejection.code, rejection.message_for(provider), rejection.field)
+            said = rejection.english if self.platform == "zai" else rejection.message_for(provider)
+            return self._error(provider, rejection.code, said, rejection.field)
+        served = PLATFORM_MODELS.get(self.platform)
+        if provider == "zhipu" and served is not None and str(body.get("model", "")).lower() not in served:
+            return self._error(provider, "1211")
         fault = self._next_fault(task)
         if fault == "drop":
             return FakeReply(status=0, body=b"", drop=True)
@@ -460,7 +470,8 @@ class FakePlatform:
             body: Any = {"error": {"message": text, "type": kind, "param": field, "code": openai_code}}
         else:
             status = STATUS.get(code, 400)
-            body = {"error": {"code": code, "message": message or MESSAGES.get(code, "error")}}
+            words = ZAI_MESSAGES if self.platform == "zai" else MESSAGES
+            body = {"error": {"code": code, "message": message or words.get(code, "error")}}
             if code == "1301":  # the image model's published answer: which side was filtered, beside the error
                 body = {"contentFilter": [{"level": 2, "role": "user"}], **body}
             body["request_id"] = self._error_id()  # error bodies carry one, as the platform's do

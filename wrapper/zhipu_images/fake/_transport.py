@@ -77,7 +77,7 @@ class FakeTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
             self.platform.finish(reply)
 
 
-def _fake_options(platform: FakePlatform | None, options: dict[str, Any]) -> dict[str, Any]:
+def _fake_options(platform: FakePlatform | None, options: dict[str, Any], /) -> dict[str, Any]:
     """Client options pointing at the in-process fake; the key is the platform's own, if it expects one."""
     return {
         "api_key": platform.api_key if platform and platform.api_key else FAKE_API_KEY,
@@ -87,8 +87,9 @@ def _fake_options(platform: FakePlatform | None, options: dict[str, Any]) -> dic
     }
 
 
-def fake_client(platform: FakePlatform | None = None, **options: Any) -> ImagesClient:
-    """An ``ImagesClient`` talking to an in-process fake platform; closes its transport on ``close()``."""
+def fake_client(platform: FakePlatform | None = None, /, **options: Any) -> ImagesClient:
+    """An ``ImagesClient`` talking to an in-process fake platform; closes its transport on ``close()``.
+    ``options`` are the client's (``platform="zai"`` gives it Z.AI's rules, for a ``FakePlatform(platform="zai")``)."""
     client = ImagesClient(
         http_client=httpx.Client(transport=FakeTransport(platform)), **_fake_options(platform, options)
     )
@@ -96,7 +97,7 @@ def fake_client(platform: FakePlatform | None = None, **options: Any) -> ImagesC
     return client
 
 
-def fake_async_client(platform: FakePlatform | None = None, **options: Any) -> AsyncImagesClient:
+def fake_async_client(platform: FakePlatform | None = None, /, **options: Any) -> AsyncImagesClient:
     """An ``AsyncImagesClient`` talking to an in-process fake platform; closes its transport on ``aclose()``."""
     transport = FakeTransport(platform)
     client = AsyncImagesClient(http_client=httpx.AsyncClient(transport=transport), **_fake_options(platform, options))
