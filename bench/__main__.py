@@ -21,10 +21,12 @@ from bench import (
     overhead,
     shared_budget,
     startup,
+    task_batch,
     throughput,
 )
 from bench._runner import ROOT, canned_server
 from bench._venvs import LIB_PYTHON, PEER_PYTHON, separate
+from zhipu_images._tasks import FIRST_POLL, GROWTH
 
 Row = tuple[str, str, str, str]
 
@@ -54,10 +56,11 @@ def _why_lost(summary: faulted_batch.Summary) -> str:
     )
 
 
-def _scale_rows(sizes: tuple[int, int, int]) -> list[Row]:
+def _scale_rows(sizes: tuple[int, int, int], tasks: bool = False) -> list[Row]:
     """The batch at growing sizes: peak memory, rate, and the resume of a finished run."""
     rows: list[Row] = []
-    scaled = batch_scale.run(sizes)
+    scaled = batch_scale.run(sizes, tasks=tasks)
+    what = "batch, glm-image tasks via fake-server" if tasks else "batch --fake"
     smallest, middle = scaled[sizes[0]][0], scaled[sizes[1]][0]
     for count, (first, resumed) in scaled.items():
         target = ""
@@ -70,7 +73,7 @@ def _scale_rows(sizes: tuple[int, int, int]) -> list[Row]:
             )
         rows.append(
             (
-                f"batch --fake, {count} prompts, concurrency 20",
+                f"{what}, {count} prompts, concurrency 20",
                 f"{first.seconds:.1f} s, {first.rate:.0f} items/s",
                 f"peak RSS {first.peak_mib:.0f} MiB",
                 target,
@@ -79,7 +82,7 @@ def _scale_rows(sizes: tuple[int, int, int]) -> list[Row]:
         fast = resumed.seconds < 5 and resumed.peak_mib < 100
         rows.append(
             (
-                f"batch resume of {count} finished prompts",
+                f"{what}: resume of {count} finished prompts",
                 f"{resumed.seconds:.2f} s",
                 f"peak RSS {resumed.peak_mib:.0f} MiB",
                 f"< 5 s and < 100 MiB: {verdict(fast)}" if count == sizes[-1] else "",
@@ -139,6 +142,29 @@ def main() -> int:
                 f"{result['seconds']:.2f} s (ideal {result['ideal']:.1f} s)",
                 f"{result['ratio']:.3f}x ideal ({result['ratio'] / baseline:.3f}x raw httpx); "
                 f"max in flight {result['max_in_flight']:.0f}",
+                target,
+            )
+        )
+
+    print("glm-image batches: the task API beside --sync ...", file=sys.stderr)
+    by_task = task_batch.run(prompts=100, latency=2.0, cap=10, rounds=2 if args.quick else 3)
+    for name, summary in by_task.items():
+        target = ""
+        if name == "task API (default)":
+            # "one poll interval": the gaps before a 2 s task is first seen done, when nothing is learned yet
+            allowed = 1.10 * summary.ideal + FIRST_POLL * GROWTH**2
+            ok = summary.seconds <= allowed and summary.polls_per_task <= 3 and summary.generated == 0
+            target = (
+                f"<= 1.10x ideal + one poll interval ({allowed:.2f} s), <= 3 polls a task, 0 sync generations: "
+                f"{verdict(ok and summary.lost == 0)}"
+            )
+        rows.append(
+            (
+                f"glm-image batch, 100 prompts, 2 s, limit 10: {name}",
+                f"{summary.seconds:.2f} s, {summary.ratio:.3f}x ideal (range {summary.spread[0]:.3f}-"
+                f"{summary.spread[1]:.3f})",
+                f"{summary.polls_per_task:.2f} polls a task; tasks {summary.tasks}, sync generations "
+                f"{summary.generated}, lost {summary.lost}",
                 target,
             )
         )
@@ -255,7 +281,8 @@ def main() -> int:
     rows.append(("fake-server: launch to first answer", f"{start_ms:.0f} ms", "", f"< 1 s: {verdict(start_ms < 1000)}"))
 
     print("batch at growing sizes ...", file=sys.stderr)
-    rows[scale_rows_at:scale_rows_at] = _scale_rows((500, 2000, 5000) if args.quick else (1000, 10000, 100000))
+    sizes = (500, 2000, 5000) if args.quick else (1000, 10000, 100000)
+    rows[scale_rows_at:scale_rows_at] = _scale_rows(sizes) + _scale_rows(sizes, tasks=True)
 
     header = ("benchmark", "median", "ratio", "target")
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(4)]

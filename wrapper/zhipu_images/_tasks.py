@@ -249,7 +249,7 @@ class TaskDurations:
 
     def __init__(self) -> None:
         self._estimates: dict[str, float] = {}
-        #: per model, how many tasks in a row were already done at their first poll
+        #: per model, how many probes in a row found their task done already (each probes further below)
         self._early: dict[str, int] = {}
 
     def first_poll(self, model: str) -> float:
@@ -259,21 +259,24 @@ class TaskDurations:
         estimate = self._estimates.get(model)
         return FIRST_POLL if estimate is None else max(MIN_GAP, GAP_SHARE * estimate)
 
-    def learn(self, model: str, still_processing_at: float | None, done_at: float) -> None:
+    def learn(self, model: str, still_processing_at: float | None, done_at: float, planned: float) -> None:
         """A task of ``model`` was done ``done_at`` seconds after its submission, and not yet at
-        ``still_processing_at`` (None: done at its first poll, so it may be much quicker than that: each such
-        task in a row probes further below, until one is not done yet)."""
-        if still_processing_at is None:
-            streak = self._early.get(model, 0) + 1
-            sample = done_at * EARLIER**streak
-        else:
-            streak, sample = 0, (still_processing_at + done_at) / 2
-        self._early[model] = streak
+        ``still_processing_at`` (None: done at its first poll, planned ``planned`` seconds after submission, so
+        it may be much quicker than that: each such probe in a row goes further below, until one comes too
+        early and the duration is known from both sides)."""
         previous = self._estimates.get(model)
-        if previous is None or streak:  # a probe that was still not early enough: start there
-            self._estimates[model] = sample if previous is None else min(previous, sample)
+        if still_processing_at is None:
+            # Of a wave of tasks polled at one estimate, the first found done lowers it; the others, planned
+            # at the estimate before, neither lower it again nor lengthen the streak.
+            latest = previous is None or planned <= previous * (1 + 1e-9)
+            streak = self._early.get(model, 0) + latest
+            self._early[model] = streak
+            probe = EARLIER ** max(1, streak) * planned
+            self._estimates[model] = probe if previous is None else min(previous, probe)
         else:
-            self._estimates[model] = previous + LEARNING_RATE * (sample - previous)
+            self._early[model] = 0
+            sample = (still_processing_at + done_at) / 2
+            self._estimates[model] = sample if previous is None else previous + LEARNING_RATE * (sample - previous)
 
 
 class Poller:
@@ -304,6 +307,8 @@ class Poller:
             self._next = now
         else:
             self._next = submitted + (poll_interval if poll_interval is not None else durations.first_poll(self._model))
+        #: when the first poll was planned, in seconds after the submission
+        self._planned = self._next - (submitted if submitted is not None else now)
         self._gap = poll_interval if poll_interval is not None else durations.first_gap(self._model)
         self._processing_at: float | None = None
         self._last_status: str | None = None
@@ -322,7 +327,7 @@ class Poller:
         if state.status == SUCCESS:
             if self._submitted is not None and self._interval is None and self._model:
                 since = None if self._processing_at is None else self._processing_at - self._submitted
-                self._durations.learn(self._model, since, now - self._submitted)
+                self._durations.learn(self._model, since, now - self._submitted, self._planned)
             return state
         if state.status == FAIL:
             raise failed(state)
