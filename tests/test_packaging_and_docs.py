@@ -87,7 +87,7 @@ def test_every_readme_python_block_runs_in_a_fresh_interpreter(text: str, tmp_pa
 
 def test_the_offline_examples_save_images_without_a_key(tmp_path: Path) -> None:
     env = child_env()
-    for text in (block("with fake_client() as client:"), block("async with fake_async_client(")):
+    for text in (block("with fake_client() as client:  # in process"), block("async with fake_async_client(")):
         subprocess.run([sys.executable, "-c", text], cwd=tmp_path, env=env, check=True, timeout=120)
     saved = sorted((tmp_path / "out").iterdir())
     assert len(saved) == 4
