@@ -215,6 +215,28 @@ def echo_key_success(exchange: Exchange) -> None:
     exchange.answer(200, json.dumps(body).encode())
 
 
+def lone_surrogate(exchange: Exchange) -> None:
+    """A gateway that cut strings inside an emoji: a lone surrogate escape in the request id and in the image's
+    extra field. The image is served as PNG on GET."""
+    if exchange.method != "POST":
+        exchange.answer(200, png(), {"content-type": "image/png"})
+        return
+    body = {"created": 1, "id": "req-\\ud83d", "data": [{"url": _image_url(exchange, "a.png"), "note": "\\udc00"}]}
+    exchange.answer(200, json.dumps(body).replace("\\\\", "\\").encode())
+
+
+def lone_surrogate_error(exchange: Exchange) -> None:
+    exchange.answer(400, b'{"error": {"code": "1214", "message": "bad \\ud83d size"}, "request_id": "r-\\udfff"}')
+
+
+def escaped_key_error(exchange: Exchange) -> None:
+    """The key echoed with its first character written as a JSON escape: the bytes differ, the text does not."""
+    key = exchange.key
+    escaped = f"\\u{ord(key[0]):04x}{key[1:]}"
+    body = json.dumps({"error": {"code": "1214", "message": "bad key KEY"}, "request_id": "KEY"})
+    exchange.answer(400, body.replace("KEY", escaped).encode())
+
+
 def control_url(exchange: Exchange) -> None:
     """A 200 whose image URL has a control character in it."""
     exchange.answer(200, _success(_image_url(exchange, "a\x01b.png")))
@@ -273,6 +295,9 @@ MODES: dict[str, Callable[[Exchange], None]] = {
         echo_key,
         echo_key_html,
         echo_key_success,
+        lone_surrogate,
+        lone_surrogate_error,
+        escaped_key_error,
         control_url,
         png_then_html,
         gzip_png,

@@ -17,8 +17,9 @@ import re
 
 #: What replaces the key wherever it appears.
 MASK = "***"
-#: C0/C1 controls (newlines and tabs included: a message is one line), zero-width and bidi controls.
-_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]")
+#: C0/C1 controls (newlines and tabs included: a message is one line), zero-width and bidi controls, and what
+#: no file can hold as text: lone surrogate halves and the noncharacters XML refuses (U+FFFE, U+FFFF).
+_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff\ud800-\udfff\ufffe\uffff]")
 #: Longer server text is cut: a message is for people, not a channel for megabytes.
 MAX_TEXT = 2000
 #: DECISION: a key shorter than this is not scrubbed. Such a key is a placeholder (the platform's keys

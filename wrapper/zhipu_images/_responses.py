@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import email.utils
 import json
+import re
 import time
 from typing import Any, NamedTuple
 
 import httpx
 
 from . import _exceptions as exc
-from ._redact import safe_text
+from ._redact import MASK, MIN_SECRET_LENGTH, safe_text
 from ._results import ContentFilter, GeneratedImage, ImagesResult
 from ._validation import ImageRequest
 
@@ -105,12 +106,47 @@ def _request_id(response: Answer, body: Any, redact: str | None) -> str | None:
     return None
 
 
-def _json(content: bytes) -> Any:
-    """The parsed body; ``ValueError`` for anything that is not JSON (nesting too deep for the parser included)."""
+def _json(content: bytes, redact: str | None = None) -> Any:
+    """The parsed body; ``ValueError`` for anything that is not JSON (nesting too deep for the parser included).
+
+    Its text is what the bytes said once ``\\u`` escapes are read: a key written with an escaped character
+    passed the byte-level scrubber, and a lone surrogate (a string cut inside an emoji) cannot be written to
+    a file or a terminal. Where the body has escapes, its strings are scrubbed again and such halves replaced.
+    """
     try:
-        return json.loads(content)
+        data = json.loads(content)
     except RecursionError:
         raise ValueError("JSON nested too deeply") from None
+    return _cleaned(data, redact) if b"\\u" in content else data
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _clean_text(text: str, redact: str | None) -> str:
+    if redact and len(redact) >= MIN_SECRET_LENGTH and redact in text:
+        text = text.replace(redact, MASK)
+    return _SURROGATE.sub("\ufffd", text)
+
+
+def _cleaned(data: Any, redact: str | None) -> Any:
+    """``data`` with every string (keys too) through ``_clean_text``; iterative, as deep as the parser went."""
+    if isinstance(data, str):
+        return _clean_text(data, redact)
+    root: list[Any] = [data]
+    stack: list[tuple[Any, Any]] = [(root, 0)]
+    while stack:
+        parent, at = stack.pop()
+        node = parent[at]
+        if isinstance(node, str):
+            parent[at] = _clean_text(node, redact)
+        elif isinstance(node, list):
+            stack.extend((node, index) for index in range(len(node)))
+        elif isinstance(node, dict):
+            cleaned = {_clean_text(key, redact): value for key, value in node.items()}
+            parent[at] = cleaned
+            stack.extend((cleaned, key) for key in cleaned)
+    return root[0]
 
 
 def error_from_response(response: Answer, redact: str | None = None) -> exc.APIError:
@@ -122,7 +158,7 @@ def error_from_response(response: Answer, redact: str | None = None) -> exc.APIE
     try:
         if response.problem is not None:
             raise ValueError(response.problem)
-        body = _json(response.content)
+        body = _json(response.content, redact)
     except ValueError as not_json:  # JSONDecodeError, bytes that are not text, or a body that never arrived whole
         content_type = safe_text(response.headers.get("content-type", "no content type"), redact, limit=100)
         cls = exc.ServerError if status >= 500 else _STATUS_CLASSES.get(status, exc.UnexpectedResponseError)
@@ -177,7 +213,7 @@ def result_from_response(response: Answer, request: ImageRequest, redact: str | 
 
     body: Any = None
     try:
-        body = _json(response.content)
+        body = _json(response.content, redact)
     except ValueError as not_json:
         raise unexpected("is not JSON") from not_json
     if not isinstance(body, dict):

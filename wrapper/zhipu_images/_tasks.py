@@ -114,7 +114,7 @@ def _body(answer: Answer, redact: str | None, what: str) -> dict[str, Any]:
     if answer.status_code != 200:
         raise error_from_response(answer, redact=redact)
     try:
-        body = _json(answer.content)
+        body = _json(answer.content, redact)
     except ValueError as not_json:
         raise _unexpected(answer, f"the 200 answer to {what} is not JSON", redact) from not_json
     if not isinstance(body, dict):

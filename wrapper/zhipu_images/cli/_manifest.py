@@ -367,7 +367,8 @@ class Appender:
             syncing, self._syncing = self._syncing, None
             syncing.result()  # the OSError of a failed fsync
         prefix = b"\n" if self._cut else b""  # ends the line the disk cut, if one is open
-        data = prefix + json.dumps(record, ensure_ascii=False).encode() + b"\n"
+        # backslashreplace: a lone surrogate that reached a record anyway is written as its JSON escape
+        data = prefix + json.dumps(record, ensure_ascii=False).encode("utf-8", "backslashreplace") + b"\n"
         written = os.write(self._fd, data)
         if written < len(data):
             if written > len(prefix):  # part of this record is in the file: a cut line of its own

@@ -43,8 +43,9 @@ def as_table(outcomes: Sequence[Outcome]) -> str:
             f"{mark} {outcome.probe}: {outcome.observed}" + ("" if outcome.ok else f" (expected {outcome.expected})")
         )
     billed = [outcome.probe for outcome in outcomes if outcome.billed]
-    held = sum(outcome.ok for outcome in outcomes)
-    lines.append(f"{held} of {len(outcomes)} probes hold")
+    not_run = sum(outcome.observed.startswith("not run") for outcome in outcomes)
+    held = sum(outcome.ok and not outcome.observed.startswith("not run") for outcome in outcomes)
+    lines.append(f"{held} held, {len(outcomes) - held - not_run} failed, {not_run} not run (of {len(outcomes)} probes)")
     if billed:
         lines.append(f"may have been billed ({len(billed)}): {', '.join(billed)}")
     unenforced = [outcome.rule for outcome in outcomes if not outcome.ok and outcome.rule]
