@@ -96,6 +96,26 @@ class ImagesError(Exception):
     #: the task of the task API this error is about (``wait(task_id)`` fetches it again), when it is about one
     task_id: str | None = None
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickled as what it is, not by calling its constructor again (whose keywords the arguments lack): an
+        error returned through a process pool arrives whole, ``partial_result`` and ``task_id`` included."""
+        return (_rebuilt, (type(self), self.args), self.__dict__)
+
+    def __eq__(self, other: object) -> bool:
+        """Equal when of one class with the same text and attributes (an error and its unpickled copy)."""
+        if type(other) is not type(self):
+            return NotImplemented
+        assert isinstance(other, ImagesError)
+        return self.args == other.args and self.__dict__ == other.__dict__
+
+    __hash__ = Exception.__hash__
+
+
+def _rebuilt(cls: type[ImagesError], args: tuple[Any, ...]) -> ImagesError:
+    error = cls.__new__(cls)
+    error.args = args
+    return error
+
 
 class ConfigurationError(ImagesError, ValueError):
     """The client cannot be set up as asked: no API key, an unknown tier, no endpoint for a model."""
