@@ -225,6 +225,16 @@ def lone_surrogate(exchange: Exchange) -> None:
     exchange.answer(200, json.dumps(body).replace("\\\\", "\\").encode())
 
 
+def one_item_without_url(exchange: Exchange) -> None:
+    """An OpenAI-compatible answer of n images, the last of which has no URL; the others are served as PNG."""
+    if exchange.method != "POST":
+        exchange.answer(200, png(), {"content-type": "image/png"})
+        return
+    count = json.loads(exchange.body or b"{}").get("n", 1)
+    items: list[dict[str, str]] = [{"url": _image_url(exchange, f"{i}.png")} for i in range(count - 1)]
+    exchange.answer(200, json.dumps({"created": 1, "data": [*items, {"revised_prompt": "no url"}]}).encode())
+
+
 def lone_surrogate_error(exchange: Exchange) -> None:
     exchange.answer(400, b'{"error": {"code": "1214", "message": "bad \\ud83d size"}, "request_id": "r-\\udfff"}')
 
@@ -296,6 +306,7 @@ MODES: dict[str, Callable[[Exchange], None]] = {
         echo_key_html,
         echo_key_success,
         lone_surrogate,
+        one_item_without_url,
         lone_surrogate_error,
         escaped_key_error,
         control_url,

@@ -13,6 +13,7 @@ import pytest
 from tests.hostile import HostileServer
 from tests.test_cli_hostile_input import cli
 from tests.test_hostile_server import KEY, assert_clean
+from zhipu_images import ImagesClient, UnexpectedResponseError
 from zhipu_images._responses import Answer, error_from_response
 
 
@@ -99,3 +100,22 @@ def test_a_noncharacter_in_an_error_message_is_written_out() -> None:
     error = error_from_response(Answer(400, httpx.Headers(), body))
     assert "\\uffff" in str(error)
     str(error).encode("utf-8")  # no lone surrogate left
+
+
+def test_an_answer_with_one_image_without_a_url_keeps_the_images_that_arrived(
+    tmp_path: Path, hostile: HostileServer, key_file: Path
+) -> None:
+    openai_url = hostile.base_url("one_item_without_url").removesuffix("/api/paas/v4") + "/v1"
+    with ImagesClient(api_key=KEY, openai_base_url=openai_url) as client, pytest.raises(UnexpectedResponseError) as cut:
+        client.generate("a cat", model="dall-e-2", n=10)
+    assert cut.value.may_be_billed
+    assert cut.value.partial_result is not None
+    assert len(cut.value.partial_result.images) == 9
+    source = tmp_path / "items.jsonl"
+    source.write_text('{"prompt": "a cat", "model": "dall-e-2", "n": 3}\n')
+    out = tmp_path / "out"
+    done = cli("batch", str(source), "--openai-base-url", openai_url, "--out", str(out), key_file=key_file)
+    assert done.returncode == 1
+    (record,) = [json.loads(line) for line in (out / "manifest.jsonl").read_text().splitlines()]
+    assert len(record["files"]) == 2  # the two images that arrived were recorded and saved
+    assert len([url for url in record["urls"] if url]) == 2

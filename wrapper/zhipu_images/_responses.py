@@ -223,16 +223,26 @@ def result_from_response(response: Answer, request: ImageRequest, redact: str | 
         if isinstance(body.get("error"), dict):
             raise error_from_response(response, redact=redact)
         raise unexpected("has no images in `data`")
-    images = tuple(_image(item, unexpected) for item in data)
+    images, broken = [], None
+    for item in data:
+        try:
+            images.append(_image(item, unexpected))
+        except exc.UnexpectedResponseError as error:
+            broken = broken or error
     created = body.get("created")
-    return ImagesResult(
+    result = ImagesResult(
         created=created if isinstance(created, int) and not isinstance(created, bool) else None,
-        images=images,
+        images=tuple(images),
         content_filter=_content_filter(body.get("content_filter")),
         request=request,
         request_ids=tuple(filter(None, [_request_id(response, body, redact)])),
         extra={k: v for k, v in body.items() if k not in _RESULT_FIELDS},
     )
+    if broken is not None:  # the images that did arrive were paid for: keep them with the error
+        broken.may_be_billed = True
+        broken.partial_result = result if images else None
+        raise broken
+    return result
 
 
 _IMAGE_FIELDS = ("url", "b64_json", "revised_prompt")
