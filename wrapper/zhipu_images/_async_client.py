@@ -7,6 +7,7 @@ import asyncio
 import os
 import ssl
 import time
+import weakref
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from types import TracebackType
@@ -80,6 +81,35 @@ class AsyncImagesClient(_ClientBase):
         self._http = http_client or self._own_http()
         self._images: httpx.AsyncClient | None = http_client
         self._limiter = AsyncLimiter(self.max_concurrency) if self.max_concurrency else None
+        #: the event loop this client's connections, cap and budget belong to (set on first use)
+        self._loop: weakref.ref[asyncio.AbstractEventLoop] | None = None
+
+    def _bind_loop(self) -> None:
+        """Use this client on the running loop: the loop it was used on before, or, once that one is closed
+        (``asyncio.run`` per job), afresh on this one. Refused before anything is sent while the other loop
+        still runs (a loop per thread): its connections and cap cannot serve this one, and an answer read on
+        the wrong loop would be lost after it was paid for."""
+        loop = asyncio.get_running_loop()
+        bound = self._loop() if self._loop is not None else None
+        if bound is loop:
+            return
+        if bound is not None and not bound.is_closed():
+            raise exc.ConfigurationError(
+                "this AsyncImagesClient is in use on another event loop (another thread's?): make one client per "
+                "event loop; nothing was sent"
+            )
+        if bound is not None or self._loop is not None:  # its loop is gone: nothing of it can be used here
+            if not self._owns_http:
+                raise exc.ConfigurationError(
+                    "the http_client passed to this AsyncImagesClient belongs to an event loop that is closed: pass "
+                    "one made on this loop, or let the client make its own; nothing was sent"
+                )
+            self._http = self._fresh_http()
+            self._images = None
+            self._limiter = AsyncLimiter(self.max_concurrency) if self.max_concurrency else None
+            if self._budget is not None:
+                self._budget.forget_async()
+        self._loop = weakref.ref(loop)
 
     async def generate(
         self,
@@ -117,6 +147,7 @@ class AsyncImagesClient(_ClientBase):
             "allow_unknown_model": allow_unknown_model,
         }
         request, url, body = self._prepare(prompt, model, params, extra_body)
+        self._bind_loop()
         limit = call_timeout(timeout)
         copies = self._copies(request)
         cap = self._answer_cap(request)
@@ -147,6 +178,7 @@ class AsyncImagesClient(_ClientBase):
         """Submit a generation to the task API; ``ImagesClient.submit`` says what is checked and kept."""
         params = {"size": size, "quality": quality, "user_id": user_id, "watermark_enabled": watermark_enabled}
         request, body = self._prepare_task(prompt, model, params, extra_body, request_id)
+        self._bind_loop()
 
         def parse(answer: Answer) -> ImageTask:
             return self._read_submission(answer, request)
@@ -160,6 +192,7 @@ class AsyncImagesClient(_ClientBase):
         """The task's state now, fetched once (``ImagesClient.task``)."""
         known = task if isinstance(task, ImageTask) else None
         task_id = checked_task_id(task)
+        self._bind_loop()
         answer = await self._exchange("GET", self._result_url(task_id), None, self.max_response_bytes, None)
         try:
             return self._read_task(answer, task_id, known)
@@ -273,6 +306,10 @@ class AsyncImagesClient(_ClientBase):
             self._images = self._own_http()
         return self._images
 
+    def _fresh_http(self) -> httpx.AsyncClient:
+        """A new client of the kind this one owns, for another event loop (the fake's makes one on its transport)."""
+        return self._own_http()
+
     def _own_http(self) -> httpx.AsyncClient:
         """An httpx client of this one's own, its sockets on asyncio's transports (``_asyncio_network``, which
         httpcore is imported with: ``import zhipu_images`` does not need it); they share one TLS context,
@@ -294,6 +331,7 @@ class AsyncImagesClient(_ClientBase):
         """Save one image (from ``result.images``, or an image URL) into the folder ``dest``; return its path.
 
         Never leaves a partial file. The whole download ends within the client's timeout."""
+        self._bind_loop()
         started = self._start_download(image, dest, filename, max_bytes)
         if isinstance(started, Path):
             return started
@@ -328,6 +366,13 @@ class AsyncImagesClient(_ClientBase):
             await images.aclose()
 
     async def aclose(self) -> None:
+        bound = self._loop() if self._loop is not None else None
+        if bound is not None and bound is not asyncio.get_running_loop() and bound.is_closed():
+            # its connections died with the loop they were made on: nothing of them can be closed from here
+            if self._budget is not None:
+                self._budget.forget_async()
+                await self._budget.aclose()
+            return
         if self._budget is not None:
             await self._budget.aclose()
         if self._owns_http:

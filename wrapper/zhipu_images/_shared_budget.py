@@ -215,6 +215,10 @@ class SharedBudget:
         self._stop.set()
         self._sync.close()
 
+    def forget_async(self) -> None:
+        """Drop the asyncio Redis client of an event loop that is closed; the next async use makes a new one."""
+        self._async = None
+
     async def aclose(self) -> None:
         self.close()
         if self._async is not None:

@@ -99,7 +99,17 @@ def fake_client(platform: FakePlatform | None = None, /, **options: Any) -> Imag
 
 def fake_async_client(platform: FakePlatform | None = None, /, **options: Any) -> AsyncImagesClient:
     """An ``AsyncImagesClient`` talking to an in-process fake platform; closes its transport on ``aclose()``."""
-    transport = FakeTransport(platform)
-    client = AsyncImagesClient(http_client=httpx.AsyncClient(transport=transport), **_fake_options(platform, options))
+    client = _FakeAsyncClient(FakeTransport(platform), **_fake_options(platform, options))
     client._owns_http = True
     return client
+
+
+class _FakeAsyncClient(AsyncImagesClient):
+    """The async client of ``fake_async_client``: on another event loop, its connections are the fake's again."""
+
+    def __init__(self, transport: FakeTransport, **options: Any) -> None:
+        super().__init__(http_client=httpx.AsyncClient(transport=transport), **options)
+        self._fake_transport = transport
+
+    def _fresh_http(self) -> httpx.AsyncClient:
+        return httpx.AsyncClient(transport=self._fake_transport)
