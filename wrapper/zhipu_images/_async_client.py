@@ -83,6 +83,19 @@ class AsyncImagesClient(_ClientBase):
         self._limiter = AsyncLimiter(self.max_concurrency) if self.max_concurrency else None
         #: the event loop this client's connections, cap and budget belong to (set on first use)
         self._loop: weakref.ref[asyncio.AbstractEventLoop] | None = None
+        #: the event loop its download connections belong to: downloads may run on a loop of their own
+        self._images_loop: weakref.ref[asyncio.AbstractEventLoop] | None = None
+
+    def _bind_download_loop(self) -> None:
+        """Downloads on the running loop: their connections are made again once the loop they were made on is
+        closed (downloads may run on a loop of their own, as the batch's do, so another running loop is left be)."""
+        loop = asyncio.get_running_loop()
+        bound = self._images_loop() if self._images_loop is not None else None
+        if bound is loop:
+            return
+        if self._owns_http and self._images is not None and (bound is None or bound.is_closed()):
+            self._images = None  # made on a loop that is gone
+        self._images_loop = weakref.ref(loop)
 
     def _bind_loop(self) -> None:
         """Use this client on the running loop: the loop it was used on before, or, once that one is closed
@@ -105,7 +118,6 @@ class AsyncImagesClient(_ClientBase):
                     "one made on this loop, or let the client make its own; nothing was sent"
                 )
             self._http = self._fresh_http()
-            self._images = None
             self._limiter = AsyncLimiter(self.max_concurrency) if self.max_concurrency else None
             if self._budget is not None:
                 self._budget.forget_async()
@@ -303,7 +315,7 @@ class AsyncImagesClient(_ClientBase):
     def _image_http(self) -> httpx.AsyncClient:
         """Downloads get a pool of their own, as in ``ImagesClient._image_http`` (why is said there)."""
         if self._images is None:
-            self._images = self._own_http()
+            self._images = self._fresh_http()
         return self._images
 
     def _fresh_http(self) -> httpx.AsyncClient:
@@ -331,7 +343,7 @@ class AsyncImagesClient(_ClientBase):
         """Save one image (from ``result.images``, or an image URL) into the folder ``dest``; return its path.
 
         Never leaves a partial file. The whole download ends within the client's timeout."""
-        self._bind_loop()
+        self._bind_download_loop()
         started = self._start_download(image, dest, filename, max_bytes)
         if isinstance(started, Path):
             return started
@@ -363,7 +375,9 @@ class AsyncImagesClient(_ClientBase):
         for downloads run on a loop of their own; a later download opens new ones)."""
         if self._owns_http and self._images is not None:
             images, self._images = self._images, None
-            await images.aclose()
+            bound = self._images_loop() if self._images_loop is not None else None
+            if bound is None or bound is asyncio.get_running_loop() or not bound.is_closed():
+                await images.aclose()  # (those of a loop that is closed died with it)
 
     async def aclose(self) -> None:
         bound = self._loop() if self._loop is not None else None
