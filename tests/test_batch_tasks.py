@@ -210,3 +210,24 @@ def test_a_task_whose_image_url_expired_is_submitted_anew_not_polled_again(
     assert third.returncode == 1
     assert platform.tasks_submitted == 2  # expired: generated anew, once
     assert platform.polls >= polls
+
+
+@pytest.mark.parametrize("sync", [False, True], ids=["tasks", "sync"])
+def test_a_prompt_the_content_filter_refused_is_not_sent_again_unless_asked(
+    tmp_path: Path, server: FakeServer, platform: FakePlatform, sync: bool
+) -> None:
+    prompts = tmp_path / "prompts.txt"
+    prompts.write_text("a cat\nforbidden-word here\na dog\n")
+    out = tmp_path / "out"
+    extra = ("--sync",) if sync else ()
+    first = run(server, prompts, out, *extra)
+    assert first.returncode == 1
+    received = platform.received
+    assert received == 3
+    second = run(server, prompts, out, *extra)
+    assert second.returncode == 1
+    assert "1 refused by the content filter before (--retry-filtered sends them)" in second.stderr
+    assert platform.received == received  # nothing sent again: the refusal is final
+    third = run(server, prompts, out, "--retry-filtered", *extra)
+    assert third.returncode == 1
+    assert platform.received == received + 1  # asked: the refused prompt, once

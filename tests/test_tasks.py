@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import json
 import pickle
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -373,3 +374,40 @@ def test_bad_wait_arguments_name_themselves() -> None:
                 client.wait("t-123456", **{name: value})
         with pytest.raises(TypeError, match="task"):
             client.wait(42)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("kind", ["sync", "async"])
+def test_a_closed_client_says_so_and_sends_nothing(kind: str, tmp_path: Path) -> None:
+    platform = FakePlatform()
+    if kind == "sync":
+        client = fake_client(platform)
+        client.close()
+        calls: list[Callable[[], object]] = [
+            lambda: client.generate("a cat"),
+            lambda: client.submit("a cat"),
+            lambda: client.task("t-123456"),
+            lambda: client.download("http://x/a.png", tmp_path),
+        ]
+        for call in calls:
+            with pytest.raises(ImagesError, match="is closed"):
+                call()
+    else:
+
+        async def main() -> None:
+            client = fake_async_client(platform)
+            await client.aclose()
+            for call in (client.generate("a cat"), client.submit("a cat"), client.task("t-123456")):
+                with pytest.raises(ImagesError, match="is closed"):
+                    await call
+
+        asyncio.run(main())
+    assert platform.received == 0
+
+
+@pytest.mark.parametrize("field", ["url", "b64_json"])
+def test_an_image_made_by_hand_with_a_wrong_type_is_a_type_error_naming_the_field(field: str, tmp_path: Path) -> None:
+    from zhipu_images import GeneratedImage
+
+    wrong = GeneratedImage(url=5) if field == "url" else GeneratedImage(b64_json=5)  # type: ignore[arg-type]
+    with fake_client() as client, pytest.raises(TypeError, match=f"image.{field}: expected a string"):
+        client.download(wrong, tmp_path)

@@ -195,23 +195,43 @@ class AsyncImagesClient(_ClientBase):
         def parse(answer: Answer) -> ImageTask:
             return self._read_submission(answer, request)
 
+        limit = call_timeout(timeout)
+        lease = None
+        if self._budget is not None:  # a task holds its slot of the account's budget until it is done
+            wait = deadline.deadline_seconds(limit or self._http.timeout)
+            lease = await self._budget.acquire_async(None if wait is None else time.monotonic() + wait)
         try:
-            return await self._send("POST", self._task_url, body, self.max_response_bytes, parse, call_timeout(timeout))
-        except exc.BadRequestError as error:
-            return self._already_submitted(error, request, request_id)
+            try:
+                task = await self._send(
+                    "POST", self._task_url, body, self.max_response_bytes, parse, limit, budget=False
+                )
+            except exc.BadRequestError as error:
+                task = self._already_submitted(error, request, request_id)
+        except BaseException:
+            if self._budget is not None:
+                await self._budget.release_async(lease)
+            raise
+        self._hold_lease(task.id, lease)
+        return task
 
     async def task(self, task: ImageTask | str) -> ImageTask:
         """The task's state now, fetched once (``ImagesClient.task``)."""
         known = task if isinstance(task, ImageTask) else None
         task_id = checked_task_id(task)
+        self._check_open()
         self._bind_loop()
         answer = await self._exchange("GET", self._result_url(task_id), None, self.max_response_bytes, None)
         try:
-            return self._read_task(answer, task_id, known)
+            state = self._read_task(answer, task_id, known)
         except exc.ImagesError as error:
             error.task_id = task_id
             self._platform_hint(error)
+            if isinstance(error, exc.TaskNotFoundError) and self._budget is not None:
+                await self._budget.release_async(self._task_leases.pop(task_id, None))
             raise
+        if state.done and self._budget is not None:
+            await self._budget.release_async(self._task_leases.pop(task_id, None))
+        return state
 
     async def wait(
         self,
@@ -241,11 +261,12 @@ class AsyncImagesClient(_ClientBase):
         cap: int,
         parse: Callable[[Answer], _T],
         limit: httpx.Timeout | None,
+        budget: bool = True,
     ) -> _T:
         attempt, waited = 0, 0.0
         while True:
             try:
-                return await self._send_once(method, url, body, cap, parse, limit)
+                return await self._send_once(method, url, body, cap, parse, limit, budget)
             except (exc.APIError, exc.APIConnectionError) as error:
                 delay = self._retry.delay(error, attempt, waited)
                 if delay is None:
@@ -262,6 +283,7 @@ class AsyncImagesClient(_ClientBase):
         cap: int,
         parse: Callable[[Answer], _T],
         limit: httpx.Timeout | None,
+        budget: bool = True,
     ) -> _T:
         if self._limiter is None:
             return parse(await self._exchange(method, url, body, cap, limit))
@@ -270,14 +292,14 @@ class AsyncImagesClient(_ClientBase):
         outcome: BaseException | None = None
         token = None
         try:
-            if self._budget is not None:
+            if self._budget is not None and budget:
                 token = await self._budget.acquire_async(None if wait is None else time.monotonic() + wait)
             return parse(await self._exchange(method, url, body, cap, limit))
         except BaseException as error:
             outcome = error
             raise
         finally:
-            if self._budget is not None:
+            if self._budget is not None and budget:
                 await self._budget.release_async(token)
             await self._limiter.release(epoch, outcome)
 
@@ -380,6 +402,7 @@ class AsyncImagesClient(_ClientBase):
                 await images.aclose()  # (those of a loop that is closed died with it)
 
     async def aclose(self) -> None:
+        self._closed = True
         bound = self._loop() if self._loop is not None else None
         if bound is not None and bound is not asyncio.get_running_loop() and bound.is_closed():
             # its connections died with the loop they were made on: nothing of them can be closed from here
@@ -388,6 +411,8 @@ class AsyncImagesClient(_ClientBase):
                 await self._budget.aclose()
             return
         if self._budget is not None:
+            for lease in self._drop_leases():
+                await self._budget.release_async(lease)
             await self._budget.aclose()
         if self._owns_http:
             await self._http.aclose()

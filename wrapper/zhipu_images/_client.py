@@ -95,6 +95,24 @@ class _ClientBase:
         self._budget = self._shared_budget(shared_budget, shared_budget_lease, shared_budget_fallback)
         #: how long this client's tasks took: when to poll the next ones
         self._durations = TaskDurations()
+        self._closed = False
+        #: task id -> the shared-budget lease its task holds until it is seen done
+        self._task_leases: dict[str, str | None] = {}
+
+    def _hold_lease(self, task_id: str, lease: str | None) -> None:
+        if self._budget is not None:
+            self._task_leases[task_id] = lease
+
+    def _drop_leases(self) -> list[str | None]:
+        leases, self._task_leases = list(self._task_leases.values()), {}
+        return leases
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise exc.ConfigurationError(
+                f"this {type(self).__name__} is closed (close() or the end of its `with` block): make a new one; "
+                "nothing was sent"
+            )
 
     def _shared_budget(self, url: object, lease: object, fallback: bool) -> SharedBudget | None:
         """The Redis budget for ``url`` (None: none), its leases scored in the account's limit."""
@@ -130,6 +148,7 @@ class _ClientBase:
         # services import this at start-up, and ~25 ms of it is the generated models.
         from ._wire import request_body
 
+        self._check_open()
         request = validate_request(model, prompt, **params)
         url = self.endpoint_for(request)
         body = request_body(request)
@@ -148,6 +167,7 @@ class _ClientBase:
         from ._tasks import checked_request_id, validate_task_request
         from ._wire import task_body
 
+        self._check_open()
         request = self._served(validate_task_request(model, prompt, **params))
         body = task_body(request)
         if extra_body is not None:
@@ -239,10 +259,15 @@ class _ClientBase:
         # Imported on first download: generate() alone never needs it.
         from ._download import AtomicImageFile, checked_stem, checked_url, decode_b64, save_bytes
 
+        self._check_open()
         if isinstance(image, str):  # a URL kept from an earlier result (they stay valid for 30 days)
             image = GeneratedImage(url=image)
         elif not isinstance(image, GeneratedImage):
             raise exc.DownloadError(f"image: expected one of result.images or an image URL, got {type(image).__name__}")
+        for name in ("url", "b64_json"):  # a GeneratedImage made by hand may hold anything
+            value = getattr(image, name)
+            if value is not None and not isinstance(value, str):
+                raise TypeError(f"image.{name}: expected a string or None, got {type(value).__name__}")
         cap = self.max_download_bytes if max_bytes is None else checked_int("max_bytes", max_bytes, minimum=1)
         stem = checked_stem(filename, image)
         if image.b64_json is not None:
@@ -439,10 +464,22 @@ class ImagesClient(_ClientBase):
         def parse(answer: Answer) -> ImageTask:
             return self._read_submission(answer, request)
 
+        limit = call_timeout(timeout)
+        lease = None
+        if self._budget is not None:  # a task holds its slot of the account's budget until it is done
+            wait = deadline.deadline_seconds(limit or self._http.timeout)
+            lease = self._budget.acquire(None if wait is None else time.monotonic() + wait)
         try:
-            return self._send("POST", self._task_url, body, self.max_response_bytes, parse, call_timeout(timeout))
-        except exc.BadRequestError as error:
-            return self._already_submitted(error, request, request_id)
+            try:
+                task = self._send("POST", self._task_url, body, self.max_response_bytes, parse, limit, budget=False)
+            except exc.BadRequestError as error:
+                task = self._already_submitted(error, request, request_id)
+        except BaseException:
+            if self._budget is not None:
+                self._budget.release(lease)
+            raise
+        self._hold_lease(task.id, lease)
+        return task
 
     def task(self, task: ImageTask | str) -> ImageTask:
         """The task's state now, fetched once (``status``; ``images`` once it is ``SUCCESS``).
@@ -451,13 +488,19 @@ class ImagesClient(_ClientBase):
         ``TaskNotFoundError``."""
         known = task if isinstance(task, ImageTask) else None
         task_id = checked_task_id(task)
+        self._check_open()
         answer = self._exchange("GET", self._result_url(task_id), None, self.max_response_bytes, None)
         try:
-            return self._read_task(answer, task_id, known)
+            state = self._read_task(answer, task_id, known)
         except exc.ImagesError as error:
             error.task_id = task_id
             self._platform_hint(error)
+            if isinstance(error, exc.TaskNotFoundError) and self._budget is not None:
+                self._budget.release(self._task_leases.pop(task_id, None))
             raise
+        if state.done and self._budget is not None:
+            self._budget.release(self._task_leases.pop(task_id, None))
+        return state
 
     def wait(
         self, task: ImageTask | str, *, timeout: float | None = None, poll_interval: float | None = None
@@ -489,11 +532,12 @@ class ImagesClient(_ClientBase):
         cap: int,
         parse: Callable[[Answer], _T],
         limit: httpx.Timeout | None,
+        budget: bool = True,
     ) -> _T:
         attempt, waited = 0, 0.0
         while True:
             try:
-                return self._send_once(method, url, body, cap, parse, limit)
+                return self._send_once(method, url, body, cap, parse, limit, budget)
             except (exc.APIError, exc.APIConnectionError) as error:
                 delay = self._retry.delay(error, attempt, waited)
                 if delay is None:
@@ -510,7 +554,9 @@ class ImagesClient(_ClientBase):
         cap: int,
         parse: Callable[[Answer], _T],
         limit: httpx.Timeout | None,
+        budget: bool = True,
     ) -> _T:
+        """One attempt, within the cap; ``budget``: in the shared budget too (False: the caller holds a lease)."""
         if self._limiter is None:  # the common, uncapped case: nothing more on the hot path
             return parse(self._exchange(method, url, body, cap, limit))
         wait = deadline.deadline_seconds(limit or self._http.timeout)
@@ -518,14 +564,14 @@ class ImagesClient(_ClientBase):
         outcome: BaseException | None = None
         token = None
         try:
-            if self._budget is not None:
+            if self._budget is not None and budget:
                 token = self._budget.acquire(None if wait is None else time.monotonic() + wait)
             return parse(self._exchange(method, url, body, cap, limit))
         except BaseException as error:
             outcome = error
             raise
         finally:
-            if self._budget is not None:
+            if self._budget is not None and budget:
                 self._budget.release(token)
             self._limiter.release(epoch, outcome)
 
@@ -594,7 +640,10 @@ class ImagesClient(_ClientBase):
             deadline.leave(token)
 
     def close(self) -> None:
+        self._closed = True
         if self._budget is not None:
+            for lease in self._drop_leases():
+                self._budget.release(lease)
             self._budget.close()
         if self._owns_http:
             self._http.close()

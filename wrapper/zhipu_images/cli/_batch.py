@@ -83,6 +83,8 @@ TASK_WAIT = 3600.0
 class Summary:
     total: int = 0
     skipped: int = 0
+    #: items an earlier run's content filter refused (1301), not sent again (``retry_filtered``)
+    filtered: int = 0
     done: int = 0
     failed: int = 0
     #: the first ``SHOWN_FAILURES`` failed records, for the table
@@ -100,7 +102,7 @@ class Summary:
 
     @property
     def ok(self) -> bool:
-        return not (self.failed or self.not_started or self.interrupted or self.stopped_by)
+        return not (self.failed or self.filtered or self.not_started or self.interrupted or self.stopped_by)
 
 
 def image_name(item: BatchItem, index: int) -> str:
@@ -542,6 +544,7 @@ async def run_batch(
     rate_limit_wait: float = 600.0,
     allow_unknown_model: bool = False,
     use_tasks: bool = True,
+    retry_filtered: bool = False,
 ) -> Summary:
     previous = previous_run(out)
     sweep_contact_sheet(out)
@@ -559,11 +562,15 @@ async def run_batch(
 
     async def produce() -> None:
         await batch.collect_recorded_tasks()  # what earlier runs paid for comes before anything new
-        for item in source.items(done=previous.done):
+        final = previous.done if retry_filtered else previous.done | previous.filtered
+        for item in source.items(done=final):
             if batch.stopping.is_set():
                 break  # the rest are not started
-            if isinstance(item, str):  # the key of an item an earlier run did
-                summary.skipped += 1
+            if isinstance(item, str):  # the key of an item an earlier run did, or refused as unsafe
+                if item in previous.done:
+                    summary.skipped += 1
+                else:
+                    summary.filtered += 1
                 advance(counts_changed=False)
             else:
                 await queue.put(item)
@@ -611,7 +618,7 @@ async def run_batch(
         if isinstance(outcome, BaseException) and not isinstance(outcome, asyncio.CancelledError):
             raise outcome
     # Whatever was neither skipped nor finished was not started (or was cancelled by a second Ctrl-C).
-    summary.not_started = total - summary.skipped - summary.done - summary.failed
+    summary.not_started = total - summary.skipped - summary.filtered - summary.done - summary.failed
     if summary.stopped_by is None or summary.stopped_by.scope != "disk":
         with contextlib.suppress(OSError):
             drop_lines(out, batch.superseded)  # one line per item for the next reader

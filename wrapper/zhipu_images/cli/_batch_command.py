@@ -81,6 +81,12 @@ EXIT_INTERRUPTED = 130
     help="Generate in one request per image even where the model has the task API (by default glm-image items "
     "are submitted as tasks, whose ids are recorded before the platform generates: nothing paid is lost).",
 )
+@click.option(
+    "--retry-filtered",
+    is_flag=True,
+    help="Send again the prompts an earlier run's content filter refused (1301); by default they are final, since "
+    "an account that keeps sending unsafe prompts can be locked.",
+)
 @click.option("--progress/--no-progress", default=None, help="Progress bar (default: when stderr is a terminal).")
 @_connection_options
 def batch(
@@ -95,6 +101,7 @@ def batch(
     rate_limit_wait: float,
     allow_unknown_model: bool,
     sync_only: bool,
+    retry_filtered: bool,
     progress: bool | None,
     **options: Any,
 ) -> None:
@@ -140,6 +147,7 @@ def batch(
                 rate_limit_wait=rate_limit_wait,
                 allow_unknown_model=allow_unknown_model,
                 use_tasks=not sync_only,
+                retry_filtered=retry_filtered,
             )
 
     settle()
@@ -155,7 +163,13 @@ def batch(
     ending = "interrupted: " if summary.interrupted else ""
     click.echo(
         f"{ending}{summary.total} items: {summary.done} done, {summary.skipped} already done, "
-        f"{summary.failed} failed, {summary.not_started} not started; manifest: {out / MANIFEST}",
+        f"{summary.failed} failed, "
+        + (
+            f"{summary.filtered} refused by the content filter before (--retry-filtered sends them), "
+            if summary.filtered
+            else ""
+        )
+        + f"{summary.not_started} not started; manifest: {out / MANIFEST}",
         err=True,
     )
     if summary.failures:

@@ -10,7 +10,9 @@ happens:
   anything is downloaded, so a kill during a slow download loses no paid image;
 - ``done``: every image is saved; ``files`` names them (``L<line>-<key>-<i>.<ext>``,
   ``i`` the image's place in ``urls``);
-- ``failed``: the item failed; ``files`` and ``urls`` keep what was paid and saved.
+- ``failed``: the item failed; ``files`` and ``urls`` keep what was paid and saved. A failure of the
+  content filter (1301) is final: the next run does not send that prompt again unless asked
+  (``--retry-filtered``): an account that keeps sending unsafe prompts can be locked.
 
 The latest record of a key wins. Reading never trusts the file: it is read as
 bytes, line by line, and a line that is not UTF-8, not JSON, cut short, or of
@@ -218,6 +220,8 @@ class PreviousRun:
 
     done: frozenset[str]
     pending: dict[str, Record]
+    #: items the content filter refused (1301), which are not sent again unless asked
+    filtered: frozenset[str]
     #: (line number, problem) for each manifest line that was skipped
     skipped_lines: list[tuple[int, str]]
     #: the line index of each pending record in the manifest as it is now (superseded when its item is redone)
@@ -243,10 +247,13 @@ def previous_run(out: Path) -> PreviousRun:
             os.unlink(name)
     path = out / MANIFEST
     if not path.exists() and not path.is_symlink():
-        return PreviousRun(done=frozenset(), pending={}, skipped_lines=[], pending_lines={}, line_count=0)
+        return PreviousRun(
+            done=frozenset(), pending={}, filtered=frozenset(), skipped_lines=[], pending_lines={}, line_count=0
+        )
     skipped: list[tuple[int, str]] = []
     latest: dict[str, int] = {}  # key -> index of the line of its latest record worth keeping
     done: set[str] = set()
+    filtered: set[str] = set()
     pending: dict[str, Record] = {}
     lines = 0
     with _opened_folder(out) as folder:
@@ -260,6 +267,7 @@ def previous_run(out: Path) -> PreviousRun:
                 continue
             key = record.key
             done.discard(key)  # a later record of a key replaces what an earlier one said
+            filtered.discard(key)
             pending.pop(key, None)
             latest.pop(key, None)
             files = saved_files(out, record, folder)
@@ -267,6 +275,8 @@ def previous_run(out: Path) -> PreviousRun:
                 done.add(key)
             elif record.urls or files or any(record.tasks):
                 pending[key] = record
+            elif record.status == "failed" and record.error is not None and record.error.get("code") == "1301":
+                filtered.add(key)
             else:
                 continue  # a failure with nothing paid: nothing to keep
             latest[key] = number - 1
@@ -278,6 +288,7 @@ def previous_run(out: Path) -> PreviousRun:
     return PreviousRun(
         done=frozenset(done),
         pending=pending,
+        filtered=frozenset(filtered),
         skipped_lines=skipped,
         pending_lines=pending_lines,
         line_count=len(latest),
