@@ -99,9 +99,9 @@ def test_the_sheet_lists_every_item_in_input_order_with_its_images_prompt_model_
     platform.fail_next("server_error")  # with -c 1 the first item (input line 3) fails, and is redone below
     first = run_batch(server, prompts, out, "-c", "1")
     assert first.returncode == 1, first.stderr
-    second = run_batch(server, prompts, out, "-c", "1")
+    second = run_batch(server, prompts, out, "-c", "1", "--retry-filtered")  # the refused item, sent again
     assert f"contact sheet: {out / SHEET}" in second.stderr
-    # The redone first item is now the manifest's last record: the page sorts, it does not copy the manifest.
+    # The redone item is now the manifest's last record: the page sorts, it does not copy the manifest.
     manifest_lines = [json.loads(line)["line"] for line in (out / MANIFEST).read_text().splitlines()]
     assert manifest_lines != sorted(manifest_lines)
 

@@ -224,7 +224,8 @@ class PreviousRun:
     filtered: frozenset[str]
     #: (line number, problem) for each manifest line that was skipped
     skipped_lines: list[tuple[int, str]]
-    #: the line index of each pending record in the manifest as it is now (superseded when its item is redone)
+    #: the line index of each pending (or filtered) record in the manifest as it is now (superseded when its
+    #: item is redone)
     pending_lines: dict[str, int]
     #: lines in the manifest as it is now: where this run's records start
     line_count: int
@@ -280,7 +281,8 @@ def previous_run(out: Path) -> PreviousRun:
             else:
                 continue  # a failure with nothing paid: nothing to keep
             latest[key] = number - 1
-    pending_lines = {key: latest[key] for key in pending}
+    # a filtered item's line too: sent again (--retry-filtered), its new record replaces it
+    pending_lines = {key: latest[key] for key in (*pending, *filtered)}
     if len(latest) < lines:
         keep = LineMarks(latest.values())
         moved = _rewrite(path, keep.__contains__, watch=set(pending_lines.values()))
