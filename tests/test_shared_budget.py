@@ -23,7 +23,7 @@ import redis
 from tests.processes import child_env
 from tests.redis_server import MISSING, running_redis
 from zhipu_images import APITimeoutError, AsyncImagesClient, ConfigurationError, ImagesClient
-from zhipu_images._shared_budget import SharedBudgetWarning, budget_key
+from zhipu_images._shared_budget import SharedBudgetWarning, budget_key, shown_url
 from zhipu_images.fake import FakePlatform, FakeServer, running_fake_server
 
 KEY = "sk-shared-budget-key-2468"
@@ -190,3 +190,56 @@ def test_the_cap_adapts_to_1302_and_grows_back(caplog: pytest.LogCaptureFixture)
     assert decreases[0].startswith("rate limited (1302): in-flight cap 10 -> 5")
     assert platform.received - platform.rate_limited == 60
     assert platform.rate_limited < 40  # without adapting, about (10 - 2) / 10 of the first attempts are refused
+
+
+def test_a_forked_child_renews_the_leases_it_takes(budget: redis.Redis, redis_url: str) -> None:
+    """gunicorn --preload: the budget was used before the fork, and the renewal thread stayed in the parent."""
+    child = textwrap.dedent(
+        f"""
+        import os, sys, time
+        import redis
+        from zhipu_images._shared_budget import SharedBudget
+        budget = SharedBudget({redis_url!r}, {KEY!r}, 5, lease=1)
+        budget.release(budget.acquire(None))  # first use: renewals start, in this process
+        pid = os.fork()
+        if pid == 0:
+            token = budget.acquire(None)
+            time.sleep(2.5)  # more than twice the lease: only renewals keep it
+            connection = redis.Redis.from_url({redis_url!r})
+            seconds, micros = connection.time()
+            alive = (connection.zscore(budget.key, token) or 0) > seconds * 1000 + micros / 1000
+            os._exit(0 if alive else 3)
+        _, status = os.waitpid(pid, 0)
+        sys.exit(os.waitstatus_to_exitcode(status))
+        """
+    )
+    done = subprocess.run([sys.executable, "-c", child], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+
+
+@pytest.mark.parametrize(
+    ("url", "secret"),
+    [
+        ("redis://user:s3cret-pw@host:6379/0", "s3cret-pw"),
+        ("redis://:s3cret-pw@host:6379/0", "s3cret-pw"),
+        ("unix:///run/redis.sock?db=0&password=s3cret-pw", "s3cret-pw"),
+        ("redis://host:6379/0?username=admin-user&password=s3cret-pw", "admin-user"),
+        ("redis://admin-user:s3cret-pw@host:99999/0", "s3cret-pw"),
+    ],
+)
+def test_every_credential_form_redis_takes_is_kept_out_of_messages(url: str, secret: str) -> None:
+    assert secret not in shown_url(url)
+    assert "s3cret-pw" not in shown_url(url)
+
+
+@pytest.mark.parametrize("port", ["99999", "${PORT}"])
+def test_a_bad_port_is_a_usage_error_that_names_no_password(tmp_path: Path, port: str) -> None:
+    prompts = tmp_path / "prompts.txt"
+    prompts.write_text("a cat\n")
+    command = [*CLI, "batch", str(prompts), "--out", str(tmp_path / "out"), "--base-url", "http://127.0.0.1:9/v4"]
+    command += ["--shared-budget", f"redis://:s3cret-pw@localhost:{port}/0"]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=60, env=child_env(ZHIPUAI_API_KEY=KEY))
+    assert done.returncode == 2, done.stderr
+    assert "not a Redis URL" in done.stderr
+    assert "s3cret-pw" not in done.stderr
+    assert "Traceback" not in done.stderr

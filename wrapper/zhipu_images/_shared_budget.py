@@ -24,15 +24,18 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import os
 import random
 import threading
 import time
 import uuid
 import warnings
+import weakref
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 from . import _exceptions as exc
+from ._redact import safe_text
 
 DEFAULT_LEASE = 30.0
 #: Polls while waiting for a slot, from this to ten times it, jittered: a freed slot is seen within ~20 ms,
@@ -64,17 +67,43 @@ return renewed
 """
 
 
+#: Every budget of this process, for the fork hook (weakly: a closed client's budget goes away).
+_BUDGETS: weakref.WeakSet[SharedBudget] = weakref.WeakSet()
+
+
+def _after_fork_in_child() -> None:
+    for budget in list(_BUDGETS):
+        budget._after_fork()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
 class SharedBudgetWarning(UserWarning):
     """The shared budget cannot be reached and the client fell back to its own cap."""
 
 
+#: Query parameters of a Redis URL that carry credentials (redis-py reads both).
+_CREDENTIALS = frozenset({"password", "username"})
+
+
 def shown_url(url: str) -> str:
-    """The budget URL without its password, for messages."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = f"{parts.username or ''}:***@{parts.hostname}" + (f":{parts.port}" if parts.port else "")
-    return urlunsplit(parts._replace(netloc=netloc))
+    """The budget URL without its credentials, in every form redis-py takes (``user:pw@``, ``:pw@``,
+    ``?password=``, ``?username=``), for messages. Nothing of it is parsed that could fail (a port of
+    ``99999`` or ``${PORT}`` is shown as written)."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "a Redis URL that does not parse"
+    netloc = parts.netloc
+    if "@" in netloc:
+        netloc = "***@" + netloc.rsplit("@", 1)[1]
+    pairs = []
+    for pair in parts.query.split("&"):
+        name, equals, _ = pair.partition("=")
+        pairs.append(f"{name}=***" if equals and name.lower() in _CREDENTIALS else pair)
+    shown = f"{parts.scheme}://{netloc}{parts.path}" + (f"?{'&'.join(pairs)}" if parts.query else "")
+    return safe_text(shown, limit=300)
 
 
 def budget_key(api_key: str) -> str:
@@ -114,6 +143,18 @@ class SharedBudget:
         self.local_only = False
         self._renewer: threading.Thread | None = None
         self._stop = threading.Event()
+        _BUDGETS.add(self)
+
+    def _after_fork(self) -> None:
+        """In a forked child (gunicorn --preload, multiprocessing): no thread came along, so the leases this
+        process takes would expire mid-request. Renewals start again; the parent's leases stay the parent's."""
+        self._lock = threading.Lock()
+        self._held = set()
+        self._async = None
+        self._stop = threading.Event()
+        if self._renewer is not None:
+            self._renewer = threading.Thread(target=self._renew_forever, name="zhipu-images-budget", daemon=True)
+            self._renewer.start()
 
     def _unreachable(self, error: Exception) -> None:
         message = f"the shared budget at {shown_url(self.url)} cannot be reached ({type(error).__name__})"
