@@ -13,7 +13,7 @@ import pytest
 from tests.hostile import HostileServer
 from tests.test_cli_hostile_input import cli
 from tests.test_hostile_server import KEY, assert_clean
-from zhipu_images import ImagesClient, UnexpectedResponseError
+from zhipu_images import ImagesClient, ImagesError, UnexpectedResponseError
 from zhipu_images._responses import Answer, error_from_response
 
 
@@ -119,3 +119,19 @@ def test_an_answer_with_one_image_without_a_url_keeps_the_images_that_arrived(
     (record,) = [json.loads(line) for line in (out / "manifest.jsonl").read_text().splitlines()]
     assert len(record["files"]) == 2  # the two images that arrived were recorded and saved
     assert len([url for url in record["urls"] if url]) == 2
+
+
+def test_no_debug_log_line_holds_the_key_a_server_echoes_in_a_header(
+    hostile: HostileServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    import logging
+
+    with (
+        caplog.at_level(logging.DEBUG),
+        ImagesClient(api_key=KEY, base_url=hostile.base_url("echo_key"), max_retries=0) as client,
+        pytest.raises(ImagesError),
+    ):
+        client.generate("a cat", model="cogview-4")
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    assert "x-request-id" in logged  # httpcore did log the response headers
+    assert KEY not in logged

@@ -29,6 +29,7 @@ from ._bounded import ACCEPT_ENCODING
 from ._concurrency import Limiter
 from ._config import PLATFORM_MODELS, PLATFORM_NAMES, Endpoints, resolve_endpoints
 from ._limits import resolve_concurrency
+from ._log_guard import guard
 from ._options import NOT_GIVEN, NotGiven, call_timeout, checked_int, checked_seconds, checked_timeout, shown
 from ._reading import BODY_FAILURES, AnswerReader, broken_answer, decoder_for, raw_chunks
 from ._redact import secret_forms
@@ -82,6 +83,7 @@ class _ClientBase:
         self._endpoints: Endpoints = resolve_endpoints(api_key, base_url, openai_base_url, platform=platform)
         self._headers = {"Authorization": f"Bearer {self._endpoints.api_key}", "Accept-Encoding": ACCEPT_ENCODING}
         self._secret_forms = secret_forms(self._endpoints.api_key)
+        guard(self, self._endpoints.api_key)
         #: the endpoints, parsed once: httpx parses a URL given as text on every request (~5% of a request)
         self._parsed_urls = {
             url: httpx.URL(url) for url in (self._endpoints.zhipu_url, self._endpoints.openai_url) if url is not None
