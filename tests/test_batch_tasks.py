@@ -231,3 +231,26 @@ def test_a_prompt_the_content_filter_refused_is_not_sent_again_unless_asked(
     third = run(server, prompts, out, "--retry-filtered", *extra)
     assert third.returncode == 1
     assert platform.received == received + 1  # asked: the refused prompt, once
+
+
+@pytest.mark.parametrize("sync", [False, True], ids=["tasks", "sync"])
+def test_sigterm_ends_a_long_wait_at_once(
+    tmp_path: Path, server: FakeServer, platform: FakePlatform, sync: bool
+) -> None:
+    """A container's stop gives 30 s: neither a 50 s Retry-After nor a task still generating may hold it."""
+    prompts = write_prompts(tmp_path, 2)
+    out = tmp_path / "out"
+    if sync:
+        platform.retry_after = 50.0
+        platform.fail_next("rate_limit", 10)
+    else:
+        platform.latency = 120.0
+    process = start(server, prompts, out, "-c", "2", *(("--sync",) if sync else ()))
+    until(lambda: platform.received >= 2)
+    process.send_signal(signal.SIGTERM)
+    _, stderr = process.communicate(timeout=25)  # not the 50 s wait, nor the 120 s task
+    assert process.returncode == 130, stderr
+    if not sync:  # both tasks stay recorded: the next run waits for them instead of paying again
+        recorded = [task for record in records(out) for task in record.get("tasks", [])]  # type: ignore[attr-defined]
+        assert len(recorded) == 2
+        assert platform.tasks_submitted == 2

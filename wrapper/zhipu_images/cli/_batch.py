@@ -50,8 +50,9 @@ import sys
 import time
 import uuid
 import warnings
+from collections.abc import Coroutine
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from attrs import define, field
 
@@ -71,6 +72,7 @@ SHOWN_FAILURES = 1000
 EXPIRED_STATUSES = frozenset({403, 404, 410})
 #: Module-level so tests can observe the waits without waiting.
 _sleep = asyncio.sleep
+_T = TypeVar("_T")
 #: The client's own retry policy, applied by the batch (whose client does not retry: see ``_generate``).
 RETRY = RetryPolicy()
 #: Stop signals: Ctrl-C, a service manager's stop, a closed terminal or a dropped ssh session.
@@ -288,7 +290,7 @@ class _Batch:
                     delay = self._after_failure(error, attempts[kind], waits[kind])
                     if delay is None:
                         return (merge(paid, request) if paid else None), error
-            await _sleep(delay)  # without a slot: others may use it meanwhile
+            await self._pause(delay)  # without a slot: others may use it meanwhile
             attempts[kind] += 1
             waits[kind] += delay
 
@@ -386,13 +388,35 @@ class _Batch:
                     if task.id != request_id:
                         submitted(task.id, index)
                     return await self._waited(task, index, tasks)
-            await _sleep(delay)  # without a slot: others may use it meanwhile
+            await self._pause(delay)  # without a slot: others may use it meanwhile
             attempts[kind] += 1
             waits[kind] += delay
 
-    async def _waited(self, task: Any, index: int, tasks: list[str]) -> ImagesResult:
+    async def _pause(self, delay: float) -> None:
+        """Wait ``delay`` seconds, or less: a stop signal ends the wait (a container's grace is short)."""
+        await self._until_stopped(_sleep(delay))
+
+    async def _until_stopped(self, work: Coroutine[Any, Any, _T]) -> _T | None:
+        """``work``'s outcome, or None once the batch is stopping (``work`` is then cancelled)."""
+        if self.stopping.is_set():
+            work.close()
+            return None
+        running, stop = asyncio.ensure_future(work), asyncio.ensure_future(self.stopping.wait())
         try:
-            return await self.client.wait(task, timeout=TASK_WAIT)
+            await asyncio.wait({running, stop}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            stop.cancel()
+            if not running.done():
+                running.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await running
+        return running.result() if not running.cancelled() else None
+
+    async def _waited(self, task: Any, index: int, tasks: list[str]) -> ImagesResult:
+        """The task's images. A stop signal ends the wait at once: the task id is recorded, and the next run
+        fetches what it made (nothing to finish here, and a container's grace is short)."""
+        try:
+            result = await self._until_stopped(self.client.wait(task, timeout=TASK_WAIT))
         except (TaskFailedError, TaskNotFoundError):
             tasks[index] = ""  # nothing more can come of it: the next run submits it anew
             raise
@@ -400,6 +424,9 @@ class _Batch:
             if error.scope == "account":
                 self.stop(error)
             raise
+        if result is None:
+            raise NotStarted
+        return result
 
     def _after_failure(self, error: ImagesError, attempt: int, waited: float) -> float | None:
         """After a failed attempt: stop the batch on an account's error; else the wait before the next, or None."""
@@ -427,14 +454,15 @@ class _Batch:
                 key, index, task_id = queue.get_nowait()
                 async with self.slots:
                     try:
-                        result = await self.client.wait(task_id, timeout=TASK_WAIT)
+                        result = await self._until_stopped(self.client.wait(task_id, timeout=TASK_WAIT))
                     except (TaskFailedError, TaskNotFoundError):
                         self._recorded_task(key, index, None)
                     except ImagesError as error:
                         if error.scope == "account":
                             self.stop(error)
                     else:
-                        self._recorded_task(key, index, result.images[0].url or "")
+                        if result is not None:  # (None: stopping; it stays recorded for the next run)
+                            self._recorded_task(key, index, result.images[0].url or "")
 
         await asyncio.gather(*(collect() for _ in range(min(len(waiting), self.concurrency))))
 
