@@ -6,6 +6,7 @@ generations (paid), and the images on disk.
 from __future__ import annotations
 
 import json
+import os
 import random
 import signal
 import subprocess
@@ -254,3 +255,46 @@ def test_sigterm_ends_a_long_wait_at_once(
         recorded = [task for record in records(out) for task in record.get("tasks", [])]  # type: ignore[attr-defined]
         assert len(recorded) == 2
         assert platform.tasks_submitted == 2
+
+
+def test_a_prompt_edited_during_the_run_stops_it_with_exit_2_before_that_line_is_sent(
+    tmp_path: Path, server: FakeServer, platform: FakePlatform
+) -> None:
+    platform.latency = 0.3
+    prompts = tmp_path / "prompts.txt"
+    lines = [f"prompt number {i}, " + "a long description " * 25 for i in range(60)]  # 30 KB: past a read buffer
+    prompts.write_text("\n".join(lines) + "\n")
+    out = tmp_path / "out"
+    process = start(server, prompts, out, "-c", "1")
+    until(lambda: platform.received >= 1)  # checked, and sending the first lines (a few are read ahead)
+    lines[49] = "an edited prompt"  # line 50: far past what the run has read
+    prompts.write_text("\n".join(lines) + "\n")  # edited in place, as an editor saving would
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 2, stderr
+    assert "changed during the run (line 50" in stderr
+    sent = [request.json["prompt"] for request in platform.requests]
+    assert "an edited prompt" not in sent
+    before = platform.received
+    assert before < 50
+    again = run(server, prompts, out, "-c", "3")
+    assert again.returncode == 0, again.stderr
+    assert platform.received == 60  # the rest, as the file now reads, each paid once
+    assert "an edited prompt" in [request.json["prompt"] for request in platform.requests]
+
+
+@pytest.mark.parametrize("content", ["", "\n\n   \n# only a comment\n"])
+def test_an_input_without_prompts_exits_2(tmp_path: Path, server: FakeServer, content: str) -> None:
+    prompts = tmp_path / "prompts.txt"
+    prompts.write_text(content)
+    done = run(server, prompts, tmp_path / "out")
+    assert done.returncode == 2
+    assert "holds no prompt" in done.stderr
+
+
+def test_a_fifo_as_input_is_refused_with_exit_2(tmp_path: Path, server: FakeServer, platform: FakePlatform) -> None:
+    fifo = tmp_path / "prompts.fifo"
+    os.mkfifo(fifo)
+    done = run(server, fifo, tmp_path / "out")  # would block in open() if it were read
+    assert done.returncode == 2
+    assert "not a regular file" in done.stderr
+    assert platform.received == 0

@@ -50,7 +50,7 @@ import sys
 import time
 import uuid
 import warnings
-from collections.abc import Coroutine
+from collections.abc import Container, Coroutine
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
@@ -63,7 +63,7 @@ from .._results import GeneratedImage, ImagesResult
 from .._retry import RetryPolicy
 from ._contact_sheet import SHEET, sweep_contact_sheet, write_contact_sheet
 from ._download_loop import DownloadLoop
-from ._inputs import BatchItem, ItemSource
+from ._inputs import BatchItem, InputChanged, ItemSource
 from ._manifest import MANIFEST, Appender, LineMarks, PreviousRun, drop_lines, previous_run, saved_files
 
 #: Failures kept for the summary table (all are counted, and all are in the manifest).
@@ -591,6 +591,14 @@ async def run_batch(
     async def produce() -> None:
         await batch.collect_recorded_tasks()  # what earlier runs paid for comes before anything new
         final = previous.done if retry_filtered else previous.done | previous.filtered
+        try:
+            await produce_items(final)
+        except InputChanged as changed:
+            batch.stop(changed)
+        for _ in range(workers_count):
+            await queue.put(None)
+
+    async def produce_items(final: Container[str]) -> None:
         for item in source.items(done=final):
             if batch.stopping.is_set():
                 break  # the rest are not started
@@ -602,8 +610,6 @@ async def run_batch(
                 advance(counts_changed=False)
             else:
                 await queue.put(item)
-        for _ in range(workers_count):
-            await queue.put(None)
 
     async def work() -> None:
         while (item := await queue.get()) is not None:

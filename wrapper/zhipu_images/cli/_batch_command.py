@@ -117,6 +117,9 @@ def batch(
 
     if concurrency and tier:
         raise click.UsageError("use --concurrency or --tier, not both")
+    if not file.is_file():  # a pipe or a device is read once, then gone: no check before sending, no resume
+        _fail(f"{file} is not a regular file (a pipe, a terminal or a device): save the prompts to a file and "
+              "pass that; nothing was sent", 2)  # fmt: skip
     limit = concurrency or TIERS[(tier or "V0").upper()]
     json_lines = json_lines_by_suffix(file) if input_format is None else input_format == "jsonl"
     defaults: dict[str, Any] = {"model": model, "size": size, "quality": quality}
@@ -132,6 +135,8 @@ def batch(
         for line, message in invalid.problems:
             click.echo(f"{file}:{line}: {_in_cli_words(message)}", err=True)
         _fail(f"{len(invalid.problems)} line(s) in {file} cannot be sent; nothing was sent", 2)
+    if total == 0:
+        _fail(f"{file} holds no prompt (it is empty, or only blank lines and # comments); nothing was sent", 2)
     _writable_folder(out)
     show = sys.stderr.isatty() if progress is None else progress
 
@@ -189,6 +194,8 @@ def batch(
         click.echo(f"error: stopped: {_why_stopped(summary.stopped_by, options)}", err=True)
     if summary.interrupted:
         sys.exit(EXIT_INTERRUPTED)
+    if summary.stopped_by is not None and summary.stopped_by.scope == "input":
+        sys.exit(2)
     if not summary.ok:
         sys.exit(1)
 

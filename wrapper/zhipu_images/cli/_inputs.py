@@ -12,7 +12,7 @@ from typing import Any
 
 from attrs import frozen
 
-from .._exceptions import RequestValidationError
+from .._exceptions import ImagesError, RequestValidationError
 from .._validation import ImageRequest, validate_request, with_prompt
 
 #: per-item keys a JSON Lines object may carry, besides ``prompt``
@@ -36,6 +36,21 @@ class InvalidInput(Exception):
     def __init__(self, problems: list[tuple[int, str]]):
         self.problems = problems
         super().__init__(f"{len(problems)} invalid line(s)")
+
+
+class InputChanged(ImagesError):
+    """The input file changed after it was checked: a line now says something else (or nothing valid). The run
+    stops before sending that line: what it would send was never checked, and its manifest key would be the
+    old line's, so the next run would pay for it again."""
+
+    scope = "input"
+
+    def __init__(self, path: Path, line: int):
+        self.line = line
+        super().__init__(
+            f"{path} changed during the run (line {line} is not what was checked): nothing more was sent; "
+            "run the same command again once the file is final"
+        )
 
 
 def json_lines_by_suffix(path: Path) -> bool:
@@ -168,6 +183,8 @@ class ItemSource:
         """After ``check``: each item in input order, or just its key where ``done`` holds it (not validated again)."""
         position = 0
         for number, line in self._lines_of_file([]):
+            if position < len(self._lines) and number > self._lines[position]:
+                raise InputChanged(self.path, self._lines[position])  # a checked line is gone or unreadable
             if position >= len(self._lines) or self._lines[position] != number:
                 continue  # a line without an item (blank, a comment)
             key = key_of(self._digests[position], self._repeats[position])
@@ -178,7 +195,8 @@ class ItemSource:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 outcome = self._item(number, line)
-            assert not isinstance(outcome, str), "the file changed since it was checked"
+            if isinstance(outcome, str) or _digest(outcome[0]) != self._digests[position - 1]:
+                raise InputChanged(self.path, number)
             request, params = outcome
             yield BatchItem(line=number, key=key, request=request, params=params)
 
