@@ -571,3 +571,47 @@ def test_fake_server_stops_on_sigint_and_sigterm_even_started_in_the_background(
         assert "served 0 generation requests" in process.stderr.read()
     finally:
         process.kill()
+
+
+def _raw_exchange(url: str, request: bytes) -> bytes:
+    """Send ``request`` as written to the server at ``url``; its whole answer, within 30 s."""
+    import socket
+
+    host, port = url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=30) as connection:
+        connection.sendall(request)
+        chunks = []
+        while chunk := connection.recv(65536):
+            chunks.append(chunk)
+    return b"".join(chunks)
+
+
+@pytest.mark.parametrize(
+    ("headers", "body", "status"),
+    [
+        (b"Content-Length: -1\r\n", b"", b"400"),
+        (b"Content-Length: 12abc\r\n", b"", b"400"),
+        (b"Content-Length: 104857600\r\n", b"{", b"413"),  # 100 MB announced: refused unread
+    ],
+)
+def test_the_fake_server_refuses_bodies_it_cannot_or_will_not_read(headers: bytes, body: bytes, status: bytes) -> None:
+    with running_fake_server() as server:
+        answer = _raw_exchange(
+            server.url,
+            b"POST /api/paas/v4/images/generations HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer k\r\n"
+            + headers
+            + b"Connection: close\r\n\r\n"
+            + body,
+        )
+    assert answer.startswith(b"HTTP/1.1 " + status), answer[:200]
+    assert b'"code": "1210"' in answer
+
+
+def test_a_body_nested_100000_deep_is_a_400_not_a_crash() -> None:
+    with running_fake_server() as server, httpx.Client() as http:
+        body = b"[" * 100_000 + b"]" * 100_000
+        answer = http.post(
+            f"{server.url}/api/paas/v4/images/generations", content=body, headers={"Authorization": "Bearer k"}
+        )
+    assert answer.status_code == 400
+    assert answer.json()["error"]["code"] == "1210"

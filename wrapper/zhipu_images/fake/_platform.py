@@ -488,5 +488,5 @@ class FakePlatform:
 def _json_or_none(raw: bytes) -> Any:
     try:
         return json.loads(raw) if raw else None
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested deeper than it can be read: not a request
         return None

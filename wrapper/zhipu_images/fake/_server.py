@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import socket
 import threading
 import time
@@ -10,7 +11,11 @@ from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from ._answers import MESSAGES
 from ._platform import FakePlatform, FakeRequest
+
+#: The largest request body read; past it, 413 without reading it.
+MAX_BODY = 4 * 1024 * 1024
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -40,7 +45,14 @@ class _Handler(BaseHTTPRequestHandler):
         return super().parse_request()
 
     def _serve(self) -> None:
-        length = int(self.headers.get("content-length") or 0)
+        given = self.headers.get("content-length") or "0"
+        length = int(given) if given.isdigit() and len(given) < 19 else -1
+        if length < 0 or length > MAX_BODY:
+            # DECISION: a gateway refuses a body it cannot read (400) or will not (413, past a few MiB; an image
+            # request is a few hundred bytes) without reading it, and closes the connection.
+            too_large = length > MAX_BODY
+            self._refuse(413 if too_large else 400, "request body too large" if too_large else "bad Content-Length")
+            return
         body = self.rfile.read(length) if length else b""
         host = self.headers.get("host") or self.server.url.removeprefix("http://")
         request = FakeRequest(
@@ -73,6 +85,16 @@ class _Handler(BaseHTTPRequestHandler):
                 self.wfile.write(reply.body)
         finally:
             platform.finish(reply)
+
+    def _refuse(self, status: int, why: str) -> None:
+        body = json.dumps({"error": {"code": "1210", "message": f"{MESSAGES['1210']} ({why})"}}, ensure_ascii=False)
+        self.close_connection = True
+        self.send_response(status)
+        self.send_header("content-type", "application/json")
+        self.send_header("content-length", str(len(body.encode())))
+        self.send_header("connection", "close")
+        self.end_headers()
+        self.wfile.write(body.encode())
 
     def log_message(self, format: str, *args: object) -> None:
         if self.server.verbose:
