@@ -243,3 +243,26 @@ def test_a_bad_port_is_a_usage_error_that_names_no_password(tmp_path: Path, port
     assert "not a Redis URL" in done.stderr
     assert "s3cret-pw" not in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_with_fallback_redis_going_away_mid_run_falls_back_instead_of_failing(tmp_path: Path) -> None:
+    """Redis answered at the first request, then stopped: the next requests go on the process's own cap."""
+    if shutil.which("redis-server") is None:
+        pytest.skip(MISSING)
+    platform = FakePlatform()
+    with running_fake_server(platform) as server:
+        with running_redis(tmp_path) as url:
+            client = ImagesClient(
+                api_key=KEY,
+                base_url=f"{server.url}/api/paas/v4",
+                max_concurrency=2,
+                shared_budget=url,
+                shared_budget_fallback=True,
+            )
+            client.generate("a cat", model="cogview-4")  # Redis answers
+        with pytest.warns(SharedBudgetWarning, match="until it answers"):  # Redis is gone now
+            client.generate("a dog", model="cogview-4")
+        for index in range(2):
+            client.generate(f"a bird {index}", model="cogview-4")
+        client.close()
+    assert platform.generated == 4

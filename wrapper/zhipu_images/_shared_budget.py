@@ -141,6 +141,8 @@ class SharedBudget:
         self._lock = threading.Lock()
         self._checked = False
         self.local_only = False
+        #: Redis failed the last time it was asked, and the fallback was warned of
+        self._away = False
         self._renewer: threading.Thread | None = None
         self._stop = threading.Event()
         _BUDGETS.add(self)
@@ -162,6 +164,17 @@ class SharedBudget:
             raise exc.ConfigurationError(message + "; start Redis there, or pass shared_budget_fallback=True") from None
         warnings.warn(message + ": falling back to this process's own cap", SharedBudgetWarning, stacklevel=4)
         self.local_only = True
+
+    def _fall_back(self, error: Exception) -> bool:
+        """Redis went away mid-run: with ``fallback``, this request goes on the process's own cap (a warning
+        once per outage), as at start-up; without it, the caller raises."""
+        if not self.fallback:
+            return False
+        if not self._away:
+            self._away = True
+            message = f"the shared budget at {shown_url(self.url)} cannot be reached ({type(error).__name__})"
+            warnings.warn(message + ": using this process's own cap until it answers", SharedBudgetWarning, 3)
+        return True
 
     def _first_use(self) -> None:
         if self._checked:
@@ -188,7 +201,10 @@ class SharedBudget:
             try:
                 taken = self._sync.eval(_ACQUIRE, 1, self.key, self.limit, self.lease_ms, token)
             except self._redis.RedisError as error:
+                if self._fall_back(error):
+                    return None
                 raise _no_budget(self.url, error) from error
+            self._away = False
             if taken:
                 return self._hold(token)
             wait = _next_wait(wait, deadline)
@@ -227,7 +243,10 @@ class SharedBudget:
             try:
                 taken = await self._async.eval(_ACQUIRE, 1, self.key, self.limit, self.lease_ms, token)
             except self._redis.RedisError as error:
+                if self._fall_back(error):
+                    return None
                 raise _no_budget(self.url, error) from error
+            self._away = False
             if taken:
                 return self._hold(token)
             wait = _next_wait(wait, deadline)
