@@ -183,3 +183,14 @@ def test_the_fake_agrees_with_the_newest_platform_profile(fake_server: str) -> N
     assert differences(profile, outcomes) == [], f"the fake differs from {newest.name}"
     observed = {outcome.probe: outcome.observed for outcome in outcomes}
     assert all(observed[entry["probe"]] == entry["observed"] for entry in profile)
+
+
+def test_a_probe_whose_answer_drips_ends_at_its_deadline() -> None:
+    """A byte every 50 ms never trips a read timeout; the probe's own deadline ends it."""
+    with HostileServer() as hostile:
+        endpoints = Endpoints(zhipu=hostile.base_url("trickle_body") + "/images/generations", openai=None, api_key=KEY)
+        probe = next(p for p in catalogue(openai=False) if p.name == "zhipu.model.unknown")
+        (outcome,) = list(run_probes([probe], endpoints, timeout=1.0))
+    assert not outcome.ok
+    assert "still arriving after 1 s" in outcome.observed
+    assert outcome.billed  # a 200 that never ended may have been a generation

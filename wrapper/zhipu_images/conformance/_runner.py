@@ -33,6 +33,8 @@ _ERROR_SCHEMA = {"zhipu": "Error", "openai": "ErrorResponse"}
 _SUCCESS_SCHEMA = {"zhipu": "ImageGenerationResponse", "openai": "ImageResponse"}
 #: Seconds between polls of a paid task probe's result.
 TASK_POLL = 2.0
+#: Seconds a paid probe's image may take to arrive whole.
+IMAGE_TIMEOUT = 120.0
 
 
 @frozen
@@ -60,13 +62,19 @@ class Endpoints:
     api_key: str | None
 
 
-def _read(response: httpx.Response, cap: int) -> bytes | None:
-    """The body, or None if it is over ``cap`` (the rest is not read)."""
+class _TooSlow(Exception):
+    """An answer still arriving at its probe's deadline (a read timeout bounds each read, not the whole)."""
+
+
+def _read(response: httpx.Response, cap: int, deadline: float) -> bytes | None:
+    """The body, or None if it is over ``cap`` (the rest is not read); ``_TooSlow`` past ``deadline``."""
     parts, size = [], 0
     for chunk in response.iter_bytes():
         size += len(chunk)
         if size > cap:
             return None
+        if time.monotonic() > deadline:
+            raise _TooSlow
         parts.append(chunk)
     return b"".join(parts)
 
@@ -122,14 +130,18 @@ def _judge(client: httpx.Client, probe: Probe, url: str, key: str | None, timeou
         shown = safe_text(observed, key, limit=500)
         return Outcome(probe.name, probe.expected, shown, ok, billed, probe.rule, code)
 
+    status = 0
     try:
         method, body_sent = ("GET", None) if probe.operation == "task_result" else ("POST", probe.body)
+        deadline = time.monotonic() + timeout
         with client.stream(method, url, json=body_sent, headers=_headers(probe, key)) as response:
-            body = _read(response, MAX_ANSWER)
             status = response.status_code
+            body = _read(response, MAX_ANSWER, deadline)
             content_type = response.headers.get("content-type", "")
     except httpx.HTTPError as error:
         return outcome(f"no answer ({type(error).__name__})", False)
+    except _TooSlow:
+        return outcome(f"HTTP {status}, its answer still arriving after {timeout:g} s", False, billed=status == 200)
     if body is None:
         return outcome(f"HTTP {status} with an answer over {MAX_ANSWER} bytes", False, billed=status == 200)
     try:
@@ -183,9 +195,9 @@ def _judge_success(
     try:
         url = data["data"][0]["url"]
         with client.stream("GET", url) as image:
-            png = _read(image, MAX_IMAGE)
+            png = _read(image, MAX_IMAGE, time.monotonic() + IMAGE_TIMEOUT)
             image_status = image.status_code
-    except (KeyError, IndexError, TypeError, httpx.HTTPError, ValueError) as error:
+    except (KeyError, IndexError, TypeError, httpx.HTTPError, ValueError, _TooSlow) as error:
         return outcome(f"HTTP 200, but its image could not be fetched ({type(error).__name__}); {cost}", False, True)
     size = _png_size(png) if image_status == 200 and png is not None else None
     if size is None or size != probe.size:
