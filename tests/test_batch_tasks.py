@@ -10,6 +10,7 @@ import os
 import random
 import signal
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -298,3 +299,24 @@ def test_a_fifo_as_input_is_refused_with_exit_2(tmp_path: Path, server: FakeServ
     assert done.returncode == 2
     assert "not a regular file" in done.stderr
     assert platform.received == 0
+
+
+def test_a_line_of_64_mib_is_an_input_error_by_number_found_in_bounded_memory(tmp_path: Path) -> None:
+    prompts = tmp_path / "prompts.txt"
+    with prompts.open("wb") as file:
+        file.write(b"a cat\n")
+        for _ in range(64):
+            file.write(b"x" * 1024 * 1024)
+        file.write(b"\na dog\n")
+    launcher = (
+        "import os, subprocess, sys; child = subprocess.Popen(sys.argv[1:]); "
+        "_, status, usage = os.wait4(child.pid, 0); print(os.waitstatus_to_exitcode(status), usage.ru_maxrss)"
+    )
+    command = [*CLI, "batch", str(prompts), "--out", str(tmp_path / "out"), "--fake", "--no-progress"]
+    done = subprocess.run(
+        [sys.executable, "-S", "-c", launcher, *command], capture_output=True, text=True, timeout=120, env=child_env()
+    )
+    code, peak_kib = map(int, done.stdout.split())
+    assert code == 2
+    assert f"{prompts}:2: longer than 256 KiB" in done.stderr
+    assert peak_kib < 100 * 1024  # the line is 64 MiB: it was never held whole

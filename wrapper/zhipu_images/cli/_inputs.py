@@ -8,7 +8,7 @@ import json
 import warnings
 from collections.abc import Callable, Container, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from attrs import frozen
 
@@ -203,7 +203,10 @@ class ItemSource:
     def _lines_of_file(self, problems: list[tuple[int, str]]) -> Iterator[tuple[int, str]]:
         """(line number, text) of each line that holds an item; undecodable lines go to ``problems``."""
         with self.path.open("rb") as file:
-            for number, raw in enumerate(file, start=1):
+            for number, raw in enumerate(_bounded_lines(file), start=1):
+                if raw is None:
+                    problems.append((number, f"longer than {MAX_LINE // 1024} KiB: no model takes a prompt so long"))
+                    continue
                 try:
                     line = raw.decode("utf-8-sig" if number == 1 else "utf-8").strip()
                 except UnicodeDecodeError as error:
@@ -245,6 +248,25 @@ class ItemSource:
         except RequestValidationError as invalid:
             return str(invalid)
         return request, {"model": model, **params}
+
+
+#: The longest input line read: the longest prompt a model takes (4,000 characters), JSON-escaped, with room.
+MAX_LINE = 256 * 1024
+
+
+def _bounded_lines(file: BinaryIO) -> Iterator[bytes | None]:
+    """Each line of ``file``, or None for one longer than ``MAX_LINE``, which is skipped without being held:
+    a one-line file of gigabytes costs a read buffer, not its size."""
+    while True:
+        line = file.readline(MAX_LINE + 1)
+        if not line:
+            return
+        if len(line) <= MAX_LINE or line.endswith(b"\n"):
+            yield line
+            continue
+        while line and not line.endswith(b"\n"):  # the rest of the long line, a piece at a time
+            line = file.readline(MAX_LINE)
+        yield None
 
 
 def _typed(model: object, params: dict[str, Any]) -> tuple[Any, ...] | None:
