@@ -320,3 +320,25 @@ def test_a_line_of_64_mib_is_an_input_error_by_number_found_in_bounded_memory(tm
     assert code == 2
     assert f"{prompts}:2: longer than 256 KiB" in done.stderr
     assert peak_kib < 100 * 1024  # the line is 64 MiB: it was never held whole
+
+
+@pytest.mark.parametrize("encoding", ["gb18030", "gbk"])
+def test_legacy_chinese_text_that_decodes_as_utf8_is_refused_naming_the_encoding(
+    tmp_path: Path, server: FakeServer, platform: FakePlatform, encoding: str
+) -> None:
+    prompts = tmp_path / "prompts.txt"
+    text = "".join(f"一只猫 {i}\n" for i in range(2000))
+    prompts.write_bytes(text.encode(encoding))
+    text.encode(encoding).decode("utf-8")  # it does decode: mojibake, not an error, on its own
+    done = run(server, prompts, tmp_path / "out")
+    assert done.returncode == 2
+    assert "looks like gb18030 text, not UTF-8" in done.stderr
+    assert "iconv -f GB18030 -t UTF-8" in done.stderr
+    assert platform.received == 0
+
+
+def test_utf8_chinese_text_is_taken(tmp_path: Path, server: FakeServer, platform: FakePlatform) -> None:
+    prompts = tmp_path / "prompts.txt"
+    prompts.write_text("".join(f"一只猫 {i}\n" for i in range(3)), encoding="utf-8")
+    assert run(server, prompts, tmp_path / "out", "--sync").returncode == 0
+    assert platform.requests[0].json["prompt"] == "一只猫 0"

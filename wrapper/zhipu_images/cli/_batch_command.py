@@ -112,7 +112,7 @@ def batch(
         tls.prepare()  # made while the rest is imported
     from ._batch import run_batch
     from ._folder_lock import FolderBusy, FolderLock
-    from ._inputs import InvalidInput, ItemSource, json_lines_by_suffix
+    from ._inputs import InvalidInput, ItemSource, json_lines_by_suffix, legacy_encoding
     from ._manifest import MANIFEST, ManifestError
 
     if concurrency and tier:
@@ -120,6 +120,10 @@ def batch(
     if not file.is_file():  # a pipe or a device is read once, then gone: no check before sending, no resume
         _fail(f"{file} is not a regular file (a pipe, a terminal or a device): save the prompts to a file and "
               "pass that; nothing was sent", 2)  # fmt: skip
+    encoding = legacy_encoding(file)
+    if encoding is not None:
+        _fail(f"{file} looks like {encoding} text, not UTF-8 (as Windows tools save Chinese): convert it first, "
+              f"e.g. iconv -f {encoding.upper()} -t UTF-8 {file} > prompts-utf8.txt; nothing was sent", 2)  # fmt: skip
     limit = concurrency or TIERS[(tier or "V0").upper()]
     json_lines = json_lines_by_suffix(file) if input_format is None else input_format == "jsonl"
     defaults: dict[str, Any] = {"model": model, "size": size, "quality": quality}

@@ -53,6 +53,27 @@ class InputChanged(ImagesError):
         )
 
 
+#: Legacy encodings of Chinese text (what Windows tools save), as charset-normalizer names them.
+LEGACY_CHINESE = frozenset({"gb18030", "gbk", "gb2312", "cp936", "big5", "big5hkscs", "cp950", "hz"})
+#: How much of the file the encoding is guessed from.
+_SAMPLE = 64 * 1024
+
+
+def legacy_encoding(path: Path) -> str | None:
+    """The legacy Chinese encoding ``path`` is most likely in, or None (ASCII, or most likely UTF-8).
+
+    GBK text often decodes as UTF-8 too (一只猫 becomes һֻè), so decoding cleanly proves nothing: the
+    guess is charset-normalizer's, on the first 64 KiB."""
+    with path.open("rb") as file:
+        sample = file.read(_SAMPLE)
+    if sample.isascii():
+        return None
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(sample).best()
+    return best.encoding if best is not None and best.encoding in LEGACY_CHINESE else None
+
+
 def json_lines_by_suffix(path: Path) -> bool:
     """The default ``--format``: JSON Lines for ``.jsonl``/``.ndjson``, text (a prompt per line) otherwise."""
     return path.suffix.lower() in (".jsonl", ".ndjson")
