@@ -5,6 +5,7 @@ generations (paid), and the images on disk.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import random
@@ -342,3 +343,28 @@ def test_utf8_chinese_text_is_taken(tmp_path: Path, server: FakeServer, platform
     prompts.write_text("".join(f"一只猫 {i}\n" for i in range(3)), encoding="utf-8")
     assert run(server, prompts, tmp_path / "out", "--sync").returncode == 0
     assert platform.requests[0].json["prompt"] == "一只猫 0"
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT, signal.SIGHUP], ids=["TERM", "INT", "HUP"])
+def test_a_stop_signal_during_the_input_check_exits_130_and_sends_nothing(
+    tmp_path: Path, server: FakeServer, platform: FakePlatform, sig: signal.Signals
+) -> None:
+    prompts = tmp_path / "prompts.jsonl"
+    line = '{{"prompt": "a cat {0}", "size": "{1}x1024"}}\n'
+    prompts.write_text("".join(line.format(i, 1024 + 32 * (i % 20)) for i in range(300_000)))
+    out = tmp_path / "out"
+    process = start(server, prompts, out)
+
+    def reading_the_input() -> bool:  # an event, not a time: the command has the file open
+        with contextlib.suppress(OSError):
+            return any(os.readlink(fd) == str(prompts) for fd in Path(f"/proc/{process.pid}/fd").iterdir())
+        return False
+
+    until(reading_the_input)
+    process.send_signal(sig)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130, stderr
+    assert "nothing was sent" in stderr
+    assert "Traceback" not in stderr
+    assert platform.received == 0
+    assert not list(out.glob("*.part")) if out.exists() else True

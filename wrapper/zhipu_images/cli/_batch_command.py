@@ -7,9 +7,12 @@ nothing sent; 130 interrupted (Ctrl-C or SIGTERM).
 
 from __future__ import annotations
 
+import contextlib
+import signal
 import sys
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -36,9 +39,19 @@ from ._app import (
     settle,
 )
 
+if TYPE_CHECKING:  # the modules themselves are imported when the command runs: --help needs none of them
+    from .._async_client import AsyncImagesClient
+    from ._inputs import ItemSource
+
 #: Manifest problems printed one by one; the rest are counted.
 SHOWN_MANIFEST_PROBLEMS = 20
 EXIT_INTERRUPTED = 130
+#: Invalid lines listed one by one; the rest are counted (a binary file is thousands of them).
+SHOWN_INVALID_LINES = 20
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 @app.command()
@@ -106,14 +119,31 @@ def batch(
     **options: Any,
 ) -> None:
     """Generate an image set from FILE (a prompt per line, or JSON Lines), resumably, into --out."""
-    import asyncio  # here, not at the top: --help and the other commands need no event loop
-
     if not options["fake"]:
         tls.prepare()  # made while the rest is imported
-    from ._batch import run_batch
-    from ._folder_lock import FolderBusy, FolderLock
-    from ._inputs import InvalidInput, ItemSource, json_lines_by_suffix, legacy_encoding
-    from ._manifest import MANIFEST, ManifestError
+    with _stop_signals_interrupt():
+        _batch(file, out, model, size, quality, input_format, concurrency, tier, progress, options, run_options={
+            "rate_limit_wait": rate_limit_wait,
+            "allow_unknown_model": allow_unknown_model,
+            "use_tasks": not sync_only,
+            "retry_filtered": retry_filtered,
+        })  # fmt: skip
+
+
+def _batch(
+    file: Path,
+    out: Path,
+    model: str,
+    size: str | None,
+    quality: str | None,
+    input_format: str | None,
+    concurrency: int | None,
+    tier: str | None,
+    progress: bool | None,
+    options: dict[str, Any],
+    run_options: dict[str, Any],
+) -> None:
+    from ._inputs import ItemSource, json_lines_by_suffix, legacy_encoding
 
     if concurrency and tier:
         raise click.UsageError("use --concurrency or --tier, not both")
@@ -127,37 +157,69 @@ def batch(
     limit = concurrency or TIERS[(tier or "V0").upper()]
     json_lines = json_lines_by_suffix(file) if input_format is None else input_format == "jsonl"
     defaults: dict[str, Any] = {"model": model, "size": size, "quality": quality}
-    if allow_unknown_model:
+    if run_options["allow_unknown_model"]:
         defaults["allow_unknown_model"] = True
     source = ItemSource(file, defaults, json_lines)
     client = _async_client(options, limit, max_retries=0)  # the batch retries, without holding a slot (_batch)
+    _run(file, out, source, client, limit, show_progress=progress, options=options, **run_options)
+
+
+@contextlib.contextmanager
+def _stop_signals_interrupt() -> Iterator[None]:
+    """Until the run's own handlers take over (it starts nothing before they do), SIGTERM and SIGHUP end the
+    command as Ctrl-C does: the input check and the manifest's compaction stop, leave nothing behind, and
+    exit 130. The handlers before are put back after (the command may run inside another program)."""
+    previous = {}
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        with contextlib.suppress(ValueError):  # not the main thread: signals are not this command's to take
+            previous[sig] = signal.signal(sig, _interrupt)
+    try:
+        yield
+    except KeyboardInterrupt:  # before the checks below could say more
+        _fail("interrupted before anything was sent", EXIT_INTERRUPTED)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _run(
+    file: Path,
+    out: Path,
+    source: ItemSource,
+    client: AsyncImagesClient,
+    limit: int,
+    *,
+    show_progress: bool | None,
+    options: dict[str, Any],
+    **run_options: Any,
+) -> None:
+    import asyncio
+
+    from ._batch import run_batch
+    from ._folder_lock import FolderBusy, FolderLock
+    from ._inputs import InvalidInput
+    from ._manifest import MANIFEST, ManifestError
+
     try:
         total = source.check(lambda request: _endpoint_problem(client, request))
         for warning in source.warnings:
             click.echo(f"warning: {warning}", err=True)
     except InvalidInput as invalid:
-        for line, message in invalid.problems:
+        for line, message in invalid.problems[:SHOWN_INVALID_LINES]:
             click.echo(f"{file}:{line}: {_in_cli_words(message)}", err=True)
+        if len(invalid.problems) > SHOWN_INVALID_LINES:
+            click.echo(f"{file}: ... and {len(invalid.problems) - SHOWN_INVALID_LINES} more", err=True)
         _fail(f"{len(invalid.problems)} line(s) in {file} cannot be sent; nothing was sent", 2)
+    except KeyboardInterrupt:
+        _fail("interrupted while checking the input; nothing was sent", EXIT_INTERRUPTED)
     if total == 0:
         _fail(f"{file} holds no prompt (it is empty, or only blank lines and # comments); nothing was sent", 2)
     _writable_folder(out)
-    show = sys.stderr.isatty() if progress is None else progress
+    show = sys.stderr.isatty() if show_progress is None else show_progress
 
     async def main() -> Any:
         async with client:
-            return await run_batch(
-                source,
-                total,
-                out,
-                client,
-                limit,
-                progress=show,
-                rate_limit_wait=rate_limit_wait,
-                allow_unknown_model=allow_unknown_model,
-                use_tasks=not sync_only,
-                retry_filtered=retry_filtered,
-            )
+            return await run_batch(source, total, out, client, limit, progress=show, **run_options)
 
     settle()
     try:
@@ -165,6 +227,8 @@ def batch(
             summary = asyncio.run(main())
     except (FolderBusy, ManifestError) as refused:
         _fail(f"{refused}; nothing was sent", 2)
+    except KeyboardInterrupt:  # before the run's own handlers: reading and compacting the manifest
+        _fail("interrupted before the run started; nothing was sent", EXIT_INTERRUPTED)
     for line, problem in summary.manifest_problems[:SHOWN_MANIFEST_PROBLEMS]:
         click.echo(f"warning: {out / MANIFEST} line {line}: {problem}; skipped, its item is done again", err=True)
     if len(summary.manifest_problems) > SHOWN_MANIFEST_PROBLEMS:

@@ -333,16 +333,21 @@ def _rewrite(path: Path, keeps: Callable[[int], bool], watch: Container[int] = (
     moved: dict[int, int] = {}
     written = 0
     temp = path.with_name(f"{_COMPACTION_PREFIX}{os.getpid()}.part")
-    with _open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC) as compacted:
-        for number, raw in _lines(path):
-            if raw is not None and keeps(number - 1):
-                if number - 1 in watch:
-                    moved[number - 1] = written
-                compacted.write(raw + b"\n")
-                written += 1
-        compacted.flush()
-        os.fsync(compacted.fileno())
-    os.replace(temp, path)
+    try:
+        with _open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC) as compacted:
+            for number, raw in _lines(path):
+                if raw is not None and keeps(number - 1):
+                    if number - 1 in watch:
+                        moved[number - 1] = written
+                    compacted.write(raw + b"\n")
+                    written += 1
+            compacted.flush()
+            os.fsync(compacted.fileno())
+        os.replace(temp, path)
+    except BaseException:  # interrupted, or the disk: the manifest is as it was, and no temporary file is left
+        with contextlib.suppress(OSError):
+            os.unlink(temp)
+        raise
     return moved
 
 
