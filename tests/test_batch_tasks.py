@@ -13,28 +13,24 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.processes import child_env
-from tests.test_batch_integrity import CLI, assert_one_image_per_prompt, records, write_prompts
+from tests.test_batch_integrity import (  # the fake server of the batch tests, with their key
+    CLI,
+    KEY,
+    assert_one_image_per_prompt,
+    platform,
+    records,
+    server,
+    write_prompts,
+)
 from zhipu_images.cli._manifest import MANIFEST
-from zhipu_images.fake import FakePlatform, FakeServer, running_fake_server
+from zhipu_images.fake import FakePlatform, FakeServer
 
-KEY = "sk-batch-tasks-0123456789"
-
-
-@pytest.fixture
-def platform() -> FakePlatform:
-    return FakePlatform(api_key=KEY)
-
-
-@pytest.fixture
-def server(platform: FakePlatform) -> Iterator[FakeServer]:
-    with running_fake_server(platform) as running:
-        yield running
+__all__ = ["platform", "server"]  # fixtures, used by name
 
 
 def command(server: FakeServer, prompts: Path, out: Path, *extra: str) -> list[str]:

@@ -176,7 +176,7 @@ def _stop_signals_interrupt() -> Iterator[None]:
     try:
         yield
     except KeyboardInterrupt:  # before the checks below could say more
-        _fail("interrupted before anything was sent", EXIT_INTERRUPTED)
+        _fail("interrupted before the run started; nothing was sent", EXIT_INTERRUPTED)
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
