@@ -100,6 +100,11 @@ def start_fake_server(*options: str) -> tuple[subprocess.Popen[str], str]:
     """Launch the library venv's `zhipu-images fake-server` on a free port; the process and its URL once it listens."""
     from bench._venvs import lib_cli
 
-    process = subprocess.Popen([lib_cli(), "fake-server", "--port", "0", *options], stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [lib_cli(), "fake-server", "--port", "0", *options],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     assert process.stderr is not None
     return process, process.stderr.readline().strip().removeprefix("fake platform on ")

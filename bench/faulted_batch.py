@@ -93,7 +93,9 @@ def _one(contender: str, prompts: int, cap: int, folder: Path, seed: int) -> Out
         if python is None:
             source = folder / "prompts.txt"
             source.write_text("".join(f"prompt number {i}\n" for i in range(prompts)))
-            command = [lib_cli(), "batch", str(source), "--out", str(out), "-c", str(cap), "--no-progress"]
+            # --sync: one request per image, as every other contender here generates (the task path, whose
+            # polling suits the platform's seconds, not these 100 ms, has its own rows: bench/task_batch.py)
+            command = [lib_cli(), "batch", str(source), "--out", str(out), "-c", str(cap), "--no-progress", "--sync"]
             command += ["--base-url", f"{url}/api/paas/v4"]
         else:
             name = contender.split(" (")[0].split(",")[0]

@@ -63,7 +63,8 @@ def _run(folder: Path, prompts: int, latency: float, budget: str | None, kill_on
             "--out",
             str(folder / f"out-{index}"),
         ]
-        command += ["--tier", "V0", "--no-progress", *(["--shared-budget", budget] if budget else [])]
+        # --sync: the budget's sharing of generations at 100 ms is measured here, not the task path's polling
+        command += ["--tier", "V0", "--no-progress", "--sync", *(["--shared-budget", budget] if budget else [])]
         processes.append(subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env))
     if kill_one:
         time.sleep(prompts * 3 * latency / 5 / 2)  # half of the ideal time

@@ -98,6 +98,10 @@ def checked_url(url: str) -> httpx.URL:
     return parsed
 
 
+#: A ``dest`` that does not exist yet and ends so is taken for a file name, not a folder to make.
+_IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".webp", ".gif", ".bmp"})
+
+
 def checked_dest(dest: object) -> Path:
     """The folder argument of ``download`` as a ``Path``; a clear error for anything else."""
     if not isinstance(dest, str | os.PathLike):
@@ -109,6 +113,17 @@ def checked_dest(dest: object) -> Path:
         raise DownloadError("dest: the folder path has a character the file system cannot store") from None
     if b"\0" in encoded:
         raise DownloadError("dest: a folder path cannot contain a NUL character")
+    if path.exists() and not path.is_dir():
+        raise DownloadError(
+            f"dest: {safe_text(str(path), limit=200)!r} is a file; dest is the folder the image is saved in "
+            f"(name the file with filename=, e.g. download(image, 'out', filename='cat'))"
+        )
+    if not path.exists() and path.suffix.lower() in _IMAGE_SUFFIXES:
+        raise DownloadError(
+            f"dest: {safe_text(str(path), limit=200)!r} looks like a file name, and dest is the folder the image is "
+            f"saved in (its extension comes from its bytes): download(image, {str(path.parent)!r}, "
+            f"filename={path.stem!r})"
+        )
     return path
 
 

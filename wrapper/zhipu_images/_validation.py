@@ -143,6 +143,16 @@ def _unsupported_positions(rules: ModelRules) -> tuple[int, ...]:
 _UNSUPPORTED = {name: _unsupported_positions(rules) for name, rules in MODELS.items()}
 
 
+def _closest(model: str, names: list[str]) -> str | None:
+    """The known name ``model`` most likely misspells (``cogview4``: ``cogview-4``), if one is close."""
+    import difflib
+
+    folded = {name.replace("-", "").replace("_", ""): name for name in names}
+    typed = model.strip().lower()[:100].replace("-", "").replace("_", "")
+    found = difflib.get_close_matches(typed, list(folded), n=1, cutoff=0.75)
+    return folded[found[0]] if found else None
+
+
 def _model(model: object, allow_unknown: bool) -> ModelRules:
     if isinstance(model, str):
         rules = MODELS.get(model) or MODELS.get(model.strip().lower())
@@ -167,13 +177,15 @@ def _model(model: object, allow_unknown: bool) -> ModelRules:
         rule, message = "unknown_model", f"unknown model {shown(model)}"
     else:
         rule, message = "type", f"must be a model name string, got {type(model).__name__}"
-    known = ", ".join([*MODELS, *sorted(spec_models() - MODELS.keys())])  # only errors pay for the hint
+    names = [*MODELS, *sorted(spec_models() - MODELS.keys())]  # only errors pay for the hint
+    close = _closest(model, names) if isinstance(model, str) else None
+    meant = f"did you mean {close!r}? " if close else ""
     raise RequestValidationError(
         "model",
         rule,
         message,
         value=model,
-        suggestion=f"known models: {known} (a newer one: allow_unknown_model=True)",
+        suggestion=f"{meant}known models: {', '.join(names)} (a newer one: allow_unknown_model=True)",
     )
 
 

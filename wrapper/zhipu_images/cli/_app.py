@@ -158,6 +158,7 @@ _CLI_WORDS = {
     "(api_key=, ": "(--api-key-file, ",
     "lower max_concurrency (--concurrency)": "lower --concurrency",
     f", {PYTHON_SIZE_HINT}": "",
+    "allow_unknown_model=True": "--allow-unknown-model",
 }
 #: A request field -> the option of ``generate`` that sets it.
 _OPTION_OF_FIELD = {

@@ -56,7 +56,10 @@ def _interrupt(signum: int, frame: object) -> None:
 
 @app.command()
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--out", "-o", type=click.Path(file_okay=False, path_type=Path), required=True)
+@click.option(
+    "--out", "-o", type=click.Path(file_okay=False, path_type=Path), default="images", show_default=True,
+    help="The folder of the images, the manifest and the contact sheet (as generate's).",
+)  # fmt: skip
 @click.option("--model", "-m", default="glm-image", show_default=True, help="Default model for lines that name none.")
 @click.option("--size", "-s", help="Default size.")
 @click.option("--quality", "-q", help="Default quality.")
@@ -234,15 +237,11 @@ def _run(
     if len(summary.manifest_problems) > SHOWN_MANIFEST_PROBLEMS:
         click.echo(f"warning: ... and {len(summary.manifest_problems) - SHOWN_MANIFEST_PROBLEMS} more", err=True)
     ending = "interrupted: " if summary.interrupted else ""
+    items = f"{summary.total} item{'' if summary.total == 1 else 's'}"
+    filtered = f"{summary.filtered} refused by the content filter before (--retry-filtered sends them), "
     click.echo(
-        f"{ending}{summary.total} items: {summary.done} done, {summary.skipped} already done, "
-        f"{summary.failed} failed, "
-        + (
-            f"{summary.filtered} refused by the content filter before (--retry-filtered sends them), "
-            if summary.filtered
-            else ""
-        )
-        + f"{summary.not_started} not started; manifest: {out / MANIFEST}",
+        f"{ending}{items}: {summary.done} done, {summary.skipped} already done, {summary.failed} failed, "
+        f"{filtered if summary.filtered else ''}{summary.not_started} not started; manifest: {out / MANIFEST}",
         err=True,
     )
     if summary.failures:

@@ -117,6 +117,8 @@ def fake_server(
         click.echo(f"  Zhipu base URL:             {server.url}/api/paas/v4", err=True)
         click.echo(f"  OpenAI-compatible base URL: {server.url}/v1", err=True)
         sys.stderr.flush()
+        click.echo(server.url)  # on stdout too, alone on its line: for a program that started it with --port 0
+        sys.stdout.flush()
         server.serve_forever()
     except KeyboardInterrupt:
         pass
