@@ -34,7 +34,7 @@ from ._options import NOT_GIVEN, NotGiven, call_timeout, checked_int, checked_se
 from ._reading import BODY_FAILURES, AnswerReader, broken_answer, decoder_for, raw_chunks
 from ._redact import secret_forms
 from ._responses import Answer, error_from_response, result_from_response
-from ._results import GeneratedImage, ImagesResult, ImageTask
+from ._results import PROCESSING, GeneratedImage, ImagesResult, ImageTask
 from ._retry import RetryPolicy, transport_error
 from ._tasks import Poller, TaskDurations, checked_task_id, task_from_result, task_from_submission
 from ._tls import context as tls_context
@@ -188,7 +188,7 @@ class _ClientBase:
             id=request_id,
             request_id=request_id,
             model=request.model,
-            status="PROCESSING",
+            status=PROCESSING,
             request=request,
             submitted_at=time.monotonic(),
         )

@@ -50,7 +50,7 @@ import sys
 import time
 import uuid
 import warnings
-from collections.abc import Container, Coroutine
+from collections.abc import Callable, Container, Coroutine
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
@@ -144,6 +144,27 @@ def _error_entry(error: ImagesError) -> dict[str, Any]:
         "code": error.code if isinstance(error, APIError) else None,
         "message": str(error),
     }
+
+
+class _Retries:
+    """One item's retries and the seconds it waited, counted apart for rate limits and for other failures:
+    waiting out 1302s used up the quick retries of the rest, and with 5% faults about one item in ten thousand
+    failed after 1302, 500, dropped connection."""
+
+    def __init__(self, decide: Callable[[ImagesError, int, float], float | None]) -> None:
+        self._decide = decide  # (error, retries so far, seconds waited so far) -> the next wait, or None
+        self._attempts = {"rate limits": 0, "other failures": 0}
+        self._waits = {"rate limits": 0.0, "other failures": 0.0}
+        self._kind = "other failures"
+
+    def delay(self, error: ImagesError) -> float | None:
+        """Seconds before the next attempt after ``error``, or None to give up."""
+        self._kind = "rate limits" if isinstance(error, RateLimitError) else "other failures"
+        return self._decide(error, self._attempts[self._kind], self._waits[self._kind])
+
+    def waited(self, delay: float) -> None:
+        self._attempts[self._kind] += 1
+        self._waits[self._kind] += delay
 
 
 class NotStarted(Exception):
@@ -267,11 +288,7 @@ class _Batch:
         """
         request = item.request
         paid: list[ImagesResult] = []
-        # Retries and waits are counted apart for rate limits and for other failures: waiting out 1302s
-        # used up the quick retries of the rest, and with 5% faults about one item in ten thousand failed
-        # after 1302, 500, dropped connection.
-        attempts = {"rate limits": 0, "other failures": 0}
-        waits = {"rate limits": 0.0, "other failures": 0.0}
+        retries = _Retries(self._after_failure)
         while True:
             wanted = count - sum(len(result.images) for result in paid)
             parameters = request.parameters() | {"n": wanted, "allow_unknown_model": self.allow_unknown_model}
@@ -286,13 +303,11 @@ class _Batch:
                 except ImagesError as error:
                     if error.partial_result is not None:  # images that did succeed were paid for: keep them
                         paid.append(error.partial_result)
-                    kind = "rate limits" if isinstance(error, RateLimitError) else "other failures"
-                    delay = self._after_failure(error, attempts[kind], waits[kind])
+                    delay = retries.delay(error)
                     if delay is None:
                         return (merge(paid, request) if paid else None), error
             await self._pause(delay)  # without a slot: others may use it meanwhile
-            attempts[kind] += 1
-            waits[kind] += delay
+            retries.waited(delay)
 
     def _by_task(self, item: BatchItem) -> bool:
         from .._tasks import task_models
@@ -353,8 +368,7 @@ class _Batch:
     async def _task_image(self, item: BatchItem, index: int, tasks: list[str], submitted: Any) -> ImagesResult:
         """One image by the task API, holding a slot from its submission until its task is done."""
         request = item.request
-        attempts = {"rate limits": 0, "other failures": 0}
-        waits = {"rate limits": 0.0, "other failures": 0.0}
+        retries = _Retries(self._after_failure)
         while True:
             async with self.slots:
                 task_id = tasks[index] if index < len(tasks) else ""
@@ -380,8 +394,7 @@ class _Batch:
                     if error.may_be_billed:  # it may have been accepted: look for it rather than pay again
                         return await self._waited(request_id, index, tasks)
                     tasks[index] = ""
-                    kind = "rate limits" if isinstance(error, RateLimitError) else "other failures"
-                    delay = self._after_failure(error, attempts[kind], waits[kind])
+                    delay = retries.delay(error)
                     if delay is None:
                         raise
                 else:
@@ -389,8 +402,7 @@ class _Batch:
                         submitted(task.id, index)
                     return await self._waited(task, index, tasks)
             await self._pause(delay)  # without a slot: others may use it meanwhile
-            attempts[kind] += 1
-            waits[kind] += delay
+            retries.waited(delay)
 
     async def _pause(self, delay: float) -> None:
         """Wait ``delay`` seconds, or less: a stop signal ends the wait (a container's grace is short)."""

@@ -381,12 +381,6 @@ class FakePlatform:
         one already used is answered 1231 ("a request with this id already exists", the code table)."""
         seed = hashlib.sha256(prompt.encode()).hexdigest()[:16]
         task_id = wanted or time.strftime("%Y%m%d%H%M%S") + f"{int(request_id[5:]):016x}"
-        with self._lock:
-            taken = task_id in self._tasks
-            if taken:
-                self._in_flight[token] -= 1
-        if taken:
-            return self._error("zhipu", "1231")
         kept = FakeTask(
             id=task_id,
             token=token,
@@ -395,11 +389,15 @@ class FakePlatform:
             outcome="FAIL" if fails else "SUCCESS",
             image_path=f"{FILES_PREFIX}{request_id}/{seed}-{images['width']}x{images['height']}.png",
         )
-        with self._lock:
+        with self._lock:  # one section: two submissions of one id cannot both be kept
             self._in_flight[token] -= 1
-            self._tasks[task_id] = kept
-            self.tasks_submitted += 1
-            heapq.heappush(self._processing.setdefault(token, []), ready_at)
+            taken = task_id in self._tasks
+            if not taken:
+                self._tasks[task_id] = kept
+                self.tasks_submitted += 1
+                heapq.heappush(self._processing.setdefault(token, []), ready_at)
+        if taken:
+            return self._error("zhipu", "1231")
         body = {"model": kept.model, "id": task_id, "request_id": task_id, "task_status": "PROCESSING"}
         return FakeReply(status=200, body=json.dumps(body).encode(), headers={"content-type": "application/json"})
 
