@@ -151,6 +151,11 @@ def closed_before_status(exchange: Exchange) -> None:
     """Reads the request, then closes without a byte of answer (nothing was processed: safe to resend)."""
 
 
+def closed_in_status_line(exchange: Exchange) -> None:
+    """Reads the request, starts the status line and closes: the platform saw the request (maybe billed)."""
+    exchange.send(b"HTTP/1.1 20")
+
+
 def reset_before_status(exchange: Exchange) -> None:
     """Reads the request, then resets the connection: the platform may have taken the request, and bill it."""
     exchange.handler.request.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
@@ -294,6 +299,7 @@ MODES: dict[str, Callable[[Exchange], None]] = {
         cut_body,
         cut_chunked,
         closed_before_status,
+        closed_in_status_line,
         reset_before_status,
         huge_json,
         gzip_bomb_200,

@@ -35,6 +35,7 @@ from zhipu_images import (
     UnexpectedResponseError,
 )
 from zhipu_images._responses import parse_retry_after
+from zhipu_images._transports.exchange import ClosedBeforeAnswer
 
 URL = "https://open.bigmodel.cn/api/paas/v4/images/generations"
 OK = {"created": 1700000000, "data": [{"url": "https://cdn.test/a.png"}]}
@@ -236,7 +237,11 @@ def test_each_retry_is_logged_with_code_and_wait(
         (httpx.ConnectError("refused"), APIConnectionError, True),
         (httpx.ConnectTimeout("slow connect"), APITimeoutError, True),
         (httpx.PoolTimeout("pool"), APITimeoutError, True),
-        (httpx.RemoteProtocolError("Server disconnected without sending a response."), APIConnectionError, True),
+        # The library's transports tell a close before any byte of the answer from one part-way through it;
+        # the same words from another transport prove nothing, and the request may have been billed.
+        (ClosedBeforeAnswer("Server disconnected without sending a response."), APIConnectionError, True),
+        (httpx.RemoteProtocolError("Server disconnected without sending a response."), APIConnectionError, False),
+        (httpx.RemoteProtocolError("illegal status line"), APIConnectionError, False),
         (httpx.ReadTimeout("slow answer"), APITimeoutError, False),
         (httpx.ReadError("reset mid-answer"), APIConnectionError, False),
         (httpx.DecodingError("corrupt gzip body"), APIConnectionError, False),

@@ -99,6 +99,18 @@ def test_a_connection_closed_before_any_answer_is_resent(kind: type[Driver], ser
     assert not caught.value.may_be_billed
 
 
+def test_a_connection_closed_part_way_through_the_status_line_is_not_resent(
+    kind: type[Driver], server: HostileServer
+) -> None:
+    """httpcore reports it with the same error as a close before any answer; bytes of the answer had arrived."""
+    before = server.posts("closed_in_status_line")
+    with pytest.raises(APIConnectionError) as caught:
+        against(kind, server, "closed_in_status_line").generate("a cat")
+    assert server.posts("closed_in_status_line") - before == 1
+    assert not caught.value.retryable
+    assert caught.value.may_be_billed
+
+
 def test_a_connection_reset_after_the_request_is_not_resent(kind: type[Driver], server: HostileServer) -> None:
     """Unlike a clean close before any answer, a reset is not a stale connection: the request was taken."""
     before = server.posts("reset_before_status")

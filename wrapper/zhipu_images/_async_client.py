@@ -53,6 +53,7 @@ class AsyncImagesClient(_ClientBase):
         max_retries: int = 2,
         max_concurrency: int | str | None = None,
         http_client: httpx.AsyncClient | None = None,
+        proxy: str | httpx.Proxy | None = None,
         max_download_bytes: int = DEFAULT_MAX_BYTES,
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
         shared_budget: str | None = None,
@@ -74,6 +75,11 @@ class AsyncImagesClient(_ClientBase):
             shared_budget_fallback,
             platform,
         )
+        if http_client is not None and proxy is not None:
+            raise exc.ConfigurationError(
+                "proxy: set the proxy on the http_client you pass (httpx's proxy= or mounts=), not on both"
+            )
+        self._proxy = proxy
         if http_client is not None and not isinstance(http_client, httpx.AsyncClient):
             raise TypeError(f"http_client: expected an httpx.AsyncClient, got {type(http_client).__name__}")
         self._owns_http = http_client is None
@@ -345,14 +351,12 @@ class AsyncImagesClient(_ClientBase):
         return self._own_http()
 
     def _own_http(self) -> httpx.AsyncClient:
-        """An httpx client of this one's own, its sockets on asyncio's transports (``_asyncio_network``, which
-        httpcore is imported with: ``import zhipu_images`` does not need it); they share one TLS context,
-        which takes ~50 ms to make."""
-        from ._asyncio_network import asyncio_transport
+        """An httpx client of this one's own, as in ``ImagesClient._own_http``."""
+        from ._transports.clients import async_client
 
         if self._tls is None:
             self._tls = tls_context()
-        return httpx.AsyncClient(timeout=self._timeout, transport=asyncio_transport(self._limits, self._tls))
+        return async_client(self._timeout, self._limits, self._tls, self._proxy)
 
     async def download(
         self,

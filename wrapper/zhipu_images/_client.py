@@ -333,6 +333,7 @@ class ImagesClient(_ClientBase):
         max_retries: int = 2,
         max_concurrency: int | str | None = None,
         http_client: httpx.Client | None = None,
+        proxy: str | httpx.Proxy | None = None,
         max_download_bytes: int = DEFAULT_MAX_BYTES,
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
         shared_budget: str | None = None,
@@ -354,6 +355,11 @@ class ImagesClient(_ClientBase):
             shared_budget_fallback,
             platform,
         )
+        if http_client is not None and proxy is not None:
+            raise exc.ConfigurationError(
+                "proxy: set the proxy on the http_client you pass (httpx's proxy= or mounts=), not on both"
+            )
+        self._proxy = proxy
         if http_client is not None and not isinstance(http_client, httpx.Client):
             raise TypeError(f"http_client: expected an httpx.Client, got {type(http_client).__name__}")
         self._owns_http = http_client is None
@@ -377,10 +383,14 @@ class ImagesClient(_ClientBase):
             return self._images
 
     def _own_http(self) -> httpx.Client:
-        """An httpx client of this one's own; they share one TLS context, which takes ~50 ms to make."""
+        """An httpx client of this one's own (``_transports``, which imports httpcore: ``import zhipu_images``
+        does not need it), honouring ``proxy`` or the proxy variables; they share one TLS context, which takes
+        ~50 ms to make."""
+        from ._transports.clients import sync_client
+
         if self._tls is None:
             self._tls = tls_context()
-        return httpx.Client(timeout=self._timeout, transport=deadline.deadline_transport(self._limits, self._tls))
+        return sync_client(self._timeout, self._limits, self._tls, self._proxy)
 
     def generate(
         self,

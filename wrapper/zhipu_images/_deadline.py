@@ -11,7 +11,7 @@ attempt ends within 60 s). ``timeout=None`` sets no deadline.
 - async: the attempt runs under ``asyncio.timeout``, whatever httpx client is used.
 - sync: a blocking socket read cannot be interrupted from outside, so the
   client's own transport clamps every socket operation's timeout to what is
-  left of the deadline (``_deadline_backend``, an httpcore network backend), and
+  left of the deadline (``_transports.network``, an httpcore network backend), and
   the body loop checks the deadline between chunks. With an ``http_client``
   you pass, only the body loop applies: one read may outlast the deadline by
   that client's read timeout.
@@ -21,12 +21,8 @@ from __future__ import annotations
 
 import contextvars
 import time
-from typing import TYPE_CHECKING
 
 import httpx
-
-if TYPE_CHECKING:
-    import ssl
 
 #: monotonic time by which the current attempt must end, for the sync transport's socket operations
 DEADLINE: contextvars.ContextVar[float | None] = contextvars.ContextVar("zhipu_images_deadline", default=None)
@@ -60,12 +56,3 @@ def enter(at: float | None) -> contextvars.Token[float | None]:
 
 def leave(token: contextvars.Token[float | None]) -> None:
     DEADLINE.reset(token)
-
-
-def deadline_transport(limits: httpx.Limits, tls: ssl.SSLContext) -> httpx.HTTPTransport:
-    """httpx's own transport, its socket reads bound by the current deadline (``_deadline_backend``).
-
-    Imported here, when a client is made: httpcore is not needed by ``import zhipu_images``."""
-    from ._deadline_backend import deadline_transport as make
-
-    return make(limits, tls)

@@ -7,8 +7,10 @@ Retried: ``RateLimitError`` (1302, 1305, a 429 without a code), ``ServerError``
 A **read timeout is not retried**: the platform may have accepted the request
 and will bill the image even though the answer did not arrive in time; retrying
 could pay twice. Connect and pool timeouts are retried (nothing was sent), and
-so is a connection closed before any answer arrived (usually a stale keep-alive
-socket the server had closed). Once a status line has arrived nothing is
+so is a connection closed before any byte of the answer arrived (usually a
+stale keep-alive socket the server had closed; only the library's own
+transports count those bytes, so through an ``http_client`` you pass such a
+close is not retried). Once a status line has arrived nothing is
 retried on account of the body (``_reading``): a 200 cut short is billed.
 
 The wait is the server's ``retry-after-ms`` / ``Retry-After`` when it sends one,
@@ -25,13 +27,12 @@ import httpx
 from attrs import frozen
 
 from . import _exceptions as exc
+from ._transports.exchange import ClosedBeforeAnswer
 
 logger = logging.getLogger("zhipu_images")
 
 #: httpx failures where the request certainly or very probably never reached the platform
 _SAFE_TRANSPORT_ERRORS = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
-#: httpcore's words for a connection closed before a single byte of the answer could be read
-_CLOSED_BEFORE_ANSWER = "Server disconnected without sending a response"
 
 
 @frozen
@@ -77,11 +78,11 @@ def transport_error(error: httpx.RequestError) -> exc.APIConnectionError:
         failure = exc.APIConnectionError(f"connection failed: {type(error).__name__}")
     else:
         failure = exc.APIConnectionError(f"the answer could not be read: {type(error).__name__}")
-    failure.retryable = isinstance(error, _SAFE_TRANSPORT_ERRORS) or (
-        isinstance(error, httpx.RemoteProtocolError) and str(error).startswith(_CLOSED_BEFORE_ANSWER)
+    failure.retryable = isinstance(error, (*_SAFE_TRANSPORT_ERRORS, ClosedBeforeAnswer))
+    # Sent whole, then no answer or a broken one: the platform may be generating it, or has.
+    failure.may_be_billed = isinstance(error, httpx.ReadTimeout | httpx.ReadError | httpx.RemoteProtocolError) and not (
+        isinstance(error, ClosedBeforeAnswer)
     )
-    # Sent whole, then no answer: the platform may be generating it.
-    failure.may_be_billed = isinstance(error, httpx.ReadTimeout | httpx.ReadError)
     return failure
 
 

@@ -10,6 +10,7 @@ import httpx
 
 from .._async_client import AsyncImagesClient
 from .._client import ImagesClient
+from .._transports.exchange import ClosedBeforeAnswer
 from ._platform import (
     OPENAI_PATH,
     TASK_RESULT_PREFIX,
@@ -48,7 +49,8 @@ def fake_request(request: httpx.Request, body: bytes) -> FakeRequest:
 
 def httpx_response(reply: FakeReply, request: httpx.Request) -> httpx.Response:
     if reply.drop:
-        raise httpx.RemoteProtocolError("Server disconnected without sending a response.", request=request)
+        # as the library's own transports report a connection closed before any byte of the answer
+        raise ClosedBeforeAnswer("Server disconnected without sending a response.", request=request)
     return httpx.Response(reply.status, headers=reply.headers, content=reply.body, request=request)
 
 
