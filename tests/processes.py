@@ -7,7 +7,12 @@ import socket
 import time
 
 #: Every variable the library or the CLI reads; tests and their processes start without them.
+#: A developer's proxy would stand between the tests and their loopback servers.
+PROXY_VARIABLES = tuple(
+    name for base in ("http_proxy", "https_proxy", "all_proxy", "no_proxy") for name in (base, base.upper())
+)
 PLATFORM_VARIABLES = (
+    *PROXY_VARIABLES,
     "ZHIPUAI_API_KEY",
     "ZAI_API_KEY",
     "OPENAI_API_KEY",

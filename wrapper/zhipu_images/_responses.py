@@ -149,12 +149,21 @@ def _cleaned(data: Any, redact: str | None) -> Any:
     return root[0]
 
 
+#: What a proxy's refusal of its credentials (or their absence) needs.
+PROXY_CREDENTIALS = (
+    "a proxy on the way asks for credentials; give them in the proxy URL "
+    "(proxy='http://user:password@host:port', or in HTTP_PROXY / HTTPS_PROXY)"
+)
+
+
 def error_from_response(response: Answer, redact: str | None = None) -> exc.APIError:
     """The typed error for a non-success response. The business code decides; the status is the fallback.
 
     ``redact`` (the API key) is removed from header values quoted here; the body was scrubbed as it arrived.
     """
     status = response.status_code
+    if status == 407:  # from a proxy on the way, not from the platform
+        return exc.APIError(f"HTTP 407: {PROXY_CREDENTIALS}", status_code=status)
     try:
         if response.problem is not None:
             raise ValueError(response.problem)

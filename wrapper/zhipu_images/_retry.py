@@ -27,6 +27,8 @@ import httpx
 from attrs import frozen
 
 from . import _exceptions as exc
+from ._redact import safe_text
+from ._responses import PROXY_CREDENTIALS
 from ._transports.exchange import ClosedBeforeAnswer
 
 logger = logging.getLogger("zhipu_images")
@@ -74,6 +76,9 @@ def transport_error(error: httpx.RequestError) -> exc.APIConnectionError:
     """
     if isinstance(error, httpx.TimeoutException):
         failure: exc.APIConnectionError = exc.APITimeoutError(f"no answer in time ({type(error).__name__})")
+    elif isinstance(error, httpx.ProxyError):  # the proxy refused the tunnel: nothing reached the platform
+        why = PROXY_CREDENTIALS if str(error).startswith("407") else safe_text(str(error), limit=100)
+        failure = exc.APIConnectionError(f"the proxy refused the connection: {why}")
     elif isinstance(error, httpx.TransportError):
         failure = exc.APIConnectionError(f"connection failed: {type(error).__name__}")
     else:

@@ -21,19 +21,15 @@ ProxySetting = str | httpx.Proxy | None
 def _proxy(value: object, where: str) -> httpx.Proxy:
     if not isinstance(value, str | httpx.Proxy):
         raise TypeError(f"{where}: expected a proxy URL (str) or an httpx.Proxy, got {type(value).__name__}")
-    if isinstance(value, httpx.Proxy):
-        proxy = value
-    else:
-        try:
-            proxy = httpx.Proxy(value)
-        except (ValueError, TypeError, httpx.InvalidURL):  # httpx's message quotes the URL, password included
-            raise ConfigurationError(
-                f"{where}: not a proxy URL ({without_credentials(value)}); expected http://, https://, socks5:// or "
-                "socks5h:// and a host, e.g. http://proxy.internal:3128"
-            ) from None
-    if proxy.url.scheme not in ("http", "https", "socks5", "socks5h"):
+    try:
+        proxy = value if isinstance(value, httpx.Proxy) else httpx.Proxy(value)
+    except (ValueError, TypeError, httpx.InvalidURL):  # httpx's message quotes the URL, password included
+        proxy = None
+    if proxy is None or not proxy.url.host or proxy.url.scheme not in ("http", "https", "socks5", "socks5h"):
+        shown = without_credentials(value if isinstance(value, str) else str(value.url))
         raise ConfigurationError(
-            f"{where}: proxy scheme {proxy.url.scheme!r} is not supported; use http, https, socks5 or socks5h"
+            f"{where}: not a proxy URL ({shown}); expected http://, https://, socks5:// or socks5h:// and a host, "
+            "e.g. http://proxy.internal:3128"
         )
     if proxy.url.scheme.startswith("socks") and importlib.util.find_spec("socksio") is None:
         raise ConfigurationError(f"{where}: a SOCKS proxy needs the socksio package: pip install 'httpx[socks]'")

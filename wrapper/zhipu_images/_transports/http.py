@@ -119,14 +119,14 @@ class SyncTransport(httpx.BaseTransport):
 
     def __init__(self, limits: httpx.Limits, tls: ssl.SSLContext, proxy: httpx.Proxy | None = None) -> None:
         kinds = (httpcore.ConnectionPool, httpcore.HTTPProxy, httpcore.SOCKSProxy)
-        self._pool = _pool(kinds, limits, tls, proxy, DeadlineBackend())
+        self._connections = _pool(kinds, limits, tls, proxy, DeadlineBackend())
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         exchange = Exchange()
         token = CURRENT.set(exchange)
         try:
             with _mapped(request, exchange):
-                answer = self._pool.handle_request(_core_request(request))
+                answer = self._connections.handle_request(_core_request(request))
         finally:
             CURRENT.reset(token)
         return httpx.Response(
@@ -137,7 +137,7 @@ class SyncTransport(httpx.BaseTransport):
         )
 
     def close(self) -> None:
-        self._pool.close()
+        self._connections.close()
 
 
 class _AsyncBody(httpx.AsyncByteStream):
@@ -159,14 +159,14 @@ class AsyncTransport(httpx.AsyncBaseTransport):
 
     def __init__(self, limits: httpx.Limits, tls: ssl.SSLContext, proxy: httpx.Proxy | None = None) -> None:
         kinds = (httpcore.AsyncConnectionPool, httpcore.AsyncHTTPProxy, httpcore.AsyncSOCKSProxy)
-        self._pool = _pool(kinds, limits, tls, proxy, CountedBackend())
+        self._connections = _pool(kinds, limits, tls, proxy, CountedBackend())
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         exchange = Exchange()
         token = CURRENT.set(exchange)
         try:
             with _mapped(request, exchange):
-                answer = await self._pool.handle_async_request(_core_request(request))
+                answer = await self._connections.handle_async_request(_core_request(request))
         finally:
             CURRENT.reset(token)
         return httpx.Response(
@@ -177,4 +177,4 @@ class AsyncTransport(httpx.AsyncBaseTransport):
         )
 
     async def aclose(self) -> None:
-        await self._pool.aclose()
+        await self._connections.aclose()
