@@ -73,7 +73,7 @@ LIB_STAMP := $(LIB_VENV)/.installed-stamp
 
 $(LIB_STAMP): pyproject.toml requirements-dev.txt
 	$(PYTHON) -m venv $(LIB_VENV)
-	$(LIB_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -c requirements-dev.txt -e '.[redis]'
+	$(LIB_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -c requirements-dev.txt -e '.[all]'
 	touch $(LIB_STAMP)
 
 # A package pip installed has its bytecode compiled; this editable one has not, and where PYTHONDONTWRITEBYTECODE

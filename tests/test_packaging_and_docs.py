@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.hostile import png
 from tests.processes import child_env
 from zhipu_images.fake import FakeImagesAPI, png_size, running_fake_server
 
@@ -123,6 +124,12 @@ def test_one_wheel_holds_the_library_and_both_generated_clients(tmp_path: Path) 
     assert "zhipu_images = zhipu_images.fake.pytest_plugin" in entry_points
     assert not any(name.startswith(("tests/", "bench/", "openapi/")) for name in names)
     metadata = zipfile.ZipFile(wheel).read(next(n for n in names if n.endswith("/METADATA"))).decode()
+    # A service installs only what generating and downloading need; the rest comes with extras.
+    required = [line.split(": ", 1)[1] for line in metadata.splitlines() if line.startswith("Requires-Dist: ")]
+    unconditional = {re.split(r"[<>=!~;\[ ]", r, maxsplit=1)[0].lower() for r in required if "extra ==" not in r}
+    assert unconditional == {"httpx", "httpcore", "sniffio", "attrs"}
+    extras = {line.split(": ", 1)[1] for line in metadata.splitlines() if line.startswith("Provides-Extra: ")}
+    assert extras == {"cli", "testing", "redis", "all"}
     assert "pip install zhipu-images" in metadata  # the PyPI page is PYPI.md, for people who pip install
     assert "make demo" not in metadata
 
@@ -138,3 +145,68 @@ def test_the_pypi_page_speaks_to_people_who_pip_install() -> None:
         for line in shell.splitlines()
     ]
     assert all(command.startswith(("pip install", "zhipu-images", "export")) for command in commands if command)
+
+
+BLOCK = "import sys\nfor name in {names!r}:\n    sys.modules[name] = None  # as if not installed\n"
+
+
+@pytest.mark.parametrize(
+    ("absent", "code", "expected"),
+    [
+        (
+            ["click"],
+            "from zhipu_images.cli import main; main()",
+            "zhipu-images: the command line needs click, which is not installed: pip install 'zhipu-images[cli]'",
+        ),
+        (
+            ["tqdm", "charset_normalizer"],
+            "from zhipu_images.cli import main; main()",
+            "needs tqdm, charset_normalizer, which are not installed: pip install 'zhipu-images[cli]'",
+        ),
+        (
+            ["jsonschema"],
+            "import zhipu_images.fake",
+            "the fake platform needs jsonschema, which is not installed: pip install 'zhipu-images[testing]'",
+        ),
+        (
+            ["respx"],
+            "from zhipu_images.fake import FakeImagesAPI",
+            "FakeImagesAPI (the fake_images_api fixture) needs respx, which is not installed: "
+            "pip install 'zhipu-images[testing]'",
+        ),
+        (
+            ["jsonschema"],
+            "import zhipu_images.conformance",
+            "the conformance runner needs jsonschema, which is not installed: pip install 'zhipu-images[cli]'",
+        ),
+    ],
+)
+def test_a_missing_extra_says_what_to_install(absent: list[str], code: str, expected: str) -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", BLOCK.format(names=absent) + code],
+        capture_output=True,
+        text=True,
+        env=child_env(),
+    )
+    assert done.returncode == 1
+    assert expected in done.stderr
+    if "cli" not in code:  # an import: the error is the import's own, its message the hint
+        assert "ModuleNotFoundError: " + expected in done.stderr
+
+
+def test_the_library_alone_generates_without_any_extra(tmp_path: Path) -> None:
+    """What the base install imports when a client generates and downloads: no package of an extra."""
+    probe = BLOCK.format(names=["click", "tqdm", "charset_normalizer", "jsonschema", "respx", "redis", "pytest"]) + (
+        "import httpx, zhipu_images\n"
+        f"png = bytes.fromhex({png().hex()!r})\n"
+        "def answer(request):\n"
+        "    if request.url.path.endswith('.png'):\n"
+        "        return httpx.Response(200, content=png, headers={'content-type': 'image/png'})\n"
+        "    return httpx.Response(200, json={'created': 1, 'data': [{'url': 'https://cdn.example/a.png'}]})\n"
+        "http = httpx.Client(transport=httpx.MockTransport(answer))\n"
+        "with zhipu_images.ImagesClient(api_key='k.s', http_client=http) as client:\n"
+        f"    print(client.download(client.generate('a cat').images[0], {str(tmp_path)!r}))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=child_env())
+    assert done.returncode == 0, done.stderr
+    assert Path(done.stdout.strip()).read_bytes() == png()
