@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: install test test-deep lint typecheck regen regen-check update-spec demo bench prism clean
+.PHONY: install test test-matrix test-deep lint typecheck regen regen-check update-spec demo bench prism clean
 
 install: $(STAMP)
 
@@ -27,7 +27,7 @@ typecheck: install
 SDK_VENV  := .venv-sdk
 SDK_STAMP := $(SDK_VENV)/.installed-stamp
 
-$(SDK_STAMP): tests/sdk-requirements.txt
+$(SDK_STAMP): tests/sdk-requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(SDK_VENV)
 	$(SDK_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r tests/sdk-requirements.txt
 	touch $(SDK_STAMP)
@@ -35,6 +35,10 @@ $(SDK_STAMP): tests/sdk-requirements.txt
 # One worker per core (pytest-xdist): the suite waits on subprocesses and servers more than it computes.
 test: lint typecheck $(SDK_STAMP)
 	HYPOTHESIS_PROFILE=ci $(BIN)/pytest -n auto
+
+# The suite with the oldest versions pyproject.toml allows, the newest, and on each Python of 3.11-3.13 found.
+test-matrix: $(SDK_STAMP)
+	$(PYTHON) tests/matrix/run.py
 
 test-deep: install
 	HYPOTHESIS_PROFILE=deep $(BIN)/pytest -n auto
@@ -83,4 +87,4 @@ bench: $(BENCH_STAMP) $(LIB_STAMP)
 	ZHIPU_IMAGES_BENCH_LIB_PYTHON=$(LIB_VENV)/bin/python $(BENCH_VENV)/bin/python -m bench
 
 clean:
-	rm -rf $(VENV) $(BENCH_VENV) $(LIB_VENV) $(SDK_VENV) .mypy_cache .ruff_cache .hypothesis build dist
+	rm -rf $(VENV) $(BENCH_VENV) $(LIB_VENV) $(SDK_VENV) .venv-matrix .mypy_cache .ruff_cache .hypothesis build dist

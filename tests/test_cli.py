@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 import re
 import signal
@@ -10,6 +11,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -32,8 +34,14 @@ def server(clean_env: pytest.MonkeyPatch) -> Iterator[FakeServer]:
         yield running
 
 
+#: click before 8.2 mixes stderr into stdout unless told not to (8.2 removed the switch and keeps them apart).
+_SEPARATE_STDERR: dict[str, Any] = (
+    {"mix_stderr": False} if "mix_stderr" in inspect.signature(CliRunner.__init__).parameters else {}
+)
+
+
 def run(*args: str, env: dict[str, str] | None = None) -> Result:
-    return CliRunner().invoke(app, list(args), env=env, catch_exceptions=False)
+    return CliRunner(**_SEPARATE_STDERR).invoke(app, list(args), env=env, catch_exceptions=False)
 
 
 def against(server: FakeServer, out: Path) -> list[str]:

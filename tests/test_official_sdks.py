@@ -73,3 +73,17 @@ def test_zai_sdk_request_id_names_the_task(server: FakeServer, platform: FakePla
     seen = sdk("zai_task_api.py", f"{server.url}/api/paas/v4", KEY, "svc-order-000123")
     assert seen["submitted"]["id"] == "svc-order-000123"
     assert seen["state"]["task_status"] == "SUCCESS"
+
+
+def test_openai_3_on_httpx2_reaches_the_fake_inside_the_fixture() -> None:
+    """respx patches httpx only; the fixture's mock answers httpx2 clients (openai >= 3's stack) too."""
+    if not SDK_PYTHON.exists():
+        pytest.skip("the official SDKs' venv is missing: `make .venv-sdk/.installed-stamp` (make test builds it)")
+    seen = sdk("openai_in_fixture.py")
+    assert seen["openai"].startswith("3.")
+    assert seen["size"] == [1792, 1024]
+    assert "512x512" in seen["refused"]  # the fake's own rule, as the platform words it
+    assert seen["async_images"] == 2
+    assert seen["paths"].count("/v1/images/generations") == 3
+    assert seen["generated"] == 2  # the refused request is not a generation
+    assert seen["restored"] == "HTTPTransport.handle_request"

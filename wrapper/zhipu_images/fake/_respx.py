@@ -10,13 +10,14 @@ from typing import Any, Self
 import httpx
 import respx
 
+from ._httpx2 import Httpx2Patch
 from ._platform import FakePlatform, FakeReply, RecordedRequest
 from ._settings import SETTINGS
 from ._transport import fake_request, httpx_response
 
 
 class FakeImagesAPI:
-    """Within ``with FakeImagesAPI() as fake:``, every httpx request to ``…/images/generations`` (the task
+    """Within ``with FakeImagesAPI() as fake:``, every httpx (and httpx2) request to ``…/images/generations`` (the task
     API's ``…/async/images/generations`` and ``…/async-result/<id>`` too) or to an image URL the fake handed
     out, on any host, is answered by ``fake.platform``.
     Other requests pass through untouched.
@@ -33,6 +34,8 @@ class FakeImagesAPI:
         self.router.route(method="GET", path__regex=r"^/files/").mock(side_effect=self._answer)
         self.router.route(method="GET", path__regex=r"/async-result/[^/]+$").mock(side_effect=self._answer)
         self.router.route().pass_through()
+        #: the same routes answered for httpx2's clients, where httpx2 is installed
+        self._httpx2 = Httpx2Patch(self.platform)
 
     @property
     def requests(self) -> list[RecordedRequest]:
@@ -76,9 +79,11 @@ class FakeImagesAPI:
 
     def __enter__(self) -> Self:
         self.router.__enter__()
+        self._httpx2.__enter__()
         return self
 
     def __exit__(
         self, kind: type[BaseException] | None, value: BaseException | None, traceback: TracebackType | None
     ) -> None:
+        self._httpx2.__exit__()
         self.router.__exit__(kind, value, traceback)
