@@ -96,18 +96,20 @@ def assert_one_image_per_prompt(out: Path, count: int) -> None:
 def test_a_second_run_on_a_busy_folder_exits_2_at_once_and_pays_for_nothing(
     tmp_path: Path, server: FakeServer, platform: FakePlatform
 ) -> None:
-    platform.latency = 0.05
     prompts = write_prompts(tmp_path, 30)
     out = tmp_path / "out"
+    server.hold()  # the first run stays in flight, whatever the machine's load, until the second has run
     first = subprocess.Popen(
         batch_command(server, prompts, out, "-c", "2"), stderr=subprocess.PIPE, text=True, env=_env()
     )
     try:
-        deadline = time.monotonic() + 30
-        while platform.received == 0 and time.monotonic() < deadline:
+        deadline = time.monotonic() + 60  # a bound for a broken run, not a measurement
+        while platform.received == 0 and first.poll() is None and time.monotonic() < deadline:
             time.sleep(0.02)
+        assert platform.received > 0
         second = batch(server, prompts, out, "-c", "2")
     finally:
+        server.release()
         _, first_stderr = first.communicate(timeout=120)
     assert second.returncode == 2, second.stderr
     assert f"pid {first.pid}" in second.stderr

@@ -277,24 +277,51 @@ def test_dropped_connection(send: tuple[FakePlatform, Send]) -> None:
 
 
 def test_per_key_concurrency_limit_answers_1302_with_retry_after() -> None:
-    platform = FakePlatform(concurrency_limit=1, latency=0.2, retry_after=3)
+    platform = FakePlatform(concurrency_limit=1, retry_after=3)
     with running_fake_server(platform) as server:
+        server.hold()  # every request is decided while the others are in flight, whatever the machine's load
 
         def call(key: str) -> httpx.Response:
             return httpx.post(
                 f"{server.url}{ZHIPU}",
                 json={"model": "glm-image", "prompt": "p"},
                 headers={"Authorization": f"Bearer {key}"},
+                timeout=120,
             )
 
         with concurrent.futures.ThreadPoolExecutor(4) as pool:
-            responses = list(pool.map(call, ["a", "a", "b", "b"]))
+            calls = [pool.submit(call, key) for key in ["a", "a", "b", "b"]]
+            deadline = time.monotonic() + 60  # a bound for a broken server, not a measurement
+            while platform.received < 4 and time.monotonic() < deadline:
+                time.sleep(0.01)
+            server.release()
+            responses = [answer.result() for answer in calls]
     by_key = sorted(r.status_code for r in responses[:2]), sorted(r.status_code for r in responses[2:])
     assert by_key == ([200, 429], [200, 429])
     limited = [r for r in responses if r.status_code == 429]
     assert {error_of(r)["code"] for r in limited} == {"1302"}
     assert {r.headers["retry-after"] for r in limited} == {"3"}
     assert platform.max_in_flight == 2
+    assert platform.in_flight == 0
+
+
+def test_a_held_server_decides_and_counts_requests_but_answers_only_when_released() -> None:
+    platform = FakePlatform(concurrency_limit=5)
+    with running_fake_server(platform) as server, concurrent.futures.ThreadPoolExecutor(1) as pool:
+        server.hold()
+        try:
+            body = {"model": "glm-image", "prompt": "p"}
+            headers = {"Authorization": "Bearer k"}
+            answer = pool.submit(httpx.post, f"{server.url}{ZHIPU}", json=body, headers=headers, timeout=120)
+            deadline = time.monotonic() + 60  # a bound for a broken server, not a measurement
+            while platform.received == 0 and time.monotonic() < deadline:
+                time.sleep(0.01)
+            assert platform.received == 1
+            assert platform.in_flight == 1  # decided: it holds its key's slot
+            assert not answer.done()
+        finally:
+            server.release()
+        assert answer.result().status_code == 200
     assert platform.in_flight == 0
 
 

@@ -40,13 +40,26 @@ RUNS = (
 
 
 def interpreter(version: str) -> str | None:
-    """A python``version`` on PATH or among pyenv's versions."""
-    found = shutil.which(f"python{version}")
-    if found:
-        return found
+    """A working python``version``: on PATH or among pyenv's versions (pyenv's shim on PATH may name a
+    version it will not run)."""
     home = os.environ.get("PYENV_ROOT", str(Path.home() / ".pyenv"))
-    candidates = sorted(glob.glob(f"{home}/versions/{version}.*/bin/python{version}"))
-    return candidates[-1] if candidates else None
+    candidates = [
+        shutil.which(f"python{version}"),
+        *sorted(glob.glob(f"{home}/versions/{version}.*/bin/python{version}")),
+    ]
+    for candidate in filter(None, candidates):
+        try:
+            done = subprocess.run(
+                [candidate, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+                capture_output=True,
+                text=True,
+                timeout=30,
+            )
+        except OSError:
+            continue
+        if done.returncode == 0 and done.stdout.strip() == version:
+            return candidate
+    return None
 
 
 def _fingerprint(run: Run, python: str) -> str:

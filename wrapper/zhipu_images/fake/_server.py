@@ -65,6 +65,7 @@ class _Handler(BaseHTTPRequestHandler):
         platform = self.server.platform
         reply = platform.handle(request)
         try:
+            self.server.released.wait(HOLD_AT_MOST)
             remaining = reply.delay - (time.monotonic() - self._arrived)
             if remaining > 0:
                 time.sleep(remaining)
@@ -101,6 +102,10 @@ class _Handler(BaseHTTPRequestHandler):
             super().log_message(format, *args)
 
 
+#: The longest ``FakeServer.hold`` keeps an answer: a test that forgets to release still ends.
+HOLD_AT_MOST = 60.0
+
+
 class FakeServer(ThreadingHTTPServer):
     daemon_threads = True
     # Benchmarks open hundreds of connections at once.
@@ -109,10 +114,22 @@ class FakeServer(ThreadingHTTPServer):
     def __init__(self, host: str, port: int, platform: FakePlatform, *, verbose: bool = False) -> None:
         super().__init__((host, port), _Handler)
         self.platform = platform
+        #: set while answers may leave; ``hold()`` clears it
+        self.released = threading.Event()
+        self.released.set()
         self.verbose = verbose
         # Ready when made: whoever is told the URL next may send at once, and the first requests found the
         # platform still importing and building its validators (54-85 ms, its threads waiting on that).
         platform.warm_up()
+
+    def hold(self) -> None:
+        """Keep every answer until ``release()`` (at most ``HOLD_AT_MOST`` seconds): the requests are received,
+        decided and counted, and their clients wait. A test of what happens while requests are in flight
+        then waits for an event, not for time."""
+        self.released.clear()
+
+    def release(self) -> None:
+        self.released.set()
 
     @property
     def url(self) -> str:
