@@ -21,6 +21,7 @@ require("the fake platform", "testing", ("jsonschema",))
 
 from ._platform import FakePlatform, FakeReply, FakeRequest, RecordedRequest  # noqa: E402
 from ._png import make_png, png_size  # noqa: E402
+from ._process import FakeServerProcess, fake_images_server  # noqa: E402
 from ._server import FakeServer, running_fake_server  # noqa: E402
 from ._settings import FAULTS, Fault, checked_fault_rates, checked_latency  # noqa: E402
 from ._transport import FAKE_API_KEY, FAKE_ORIGIN, FakeTransport, fake_async_client, fake_client  # noqa: E402
@@ -47,6 +48,7 @@ __all__ = [
     "FakeReply",
     "FakeRequest",
     "FakeServer",
+    "FakeServerProcess",
     "FakeTransport",
     "Fault",
     "RecordedRequest",
@@ -54,6 +56,7 @@ __all__ = [
     "checked_latency",
     "fake_async_client",
     "fake_client",
+    "fake_images_server",
     "make_png",
     "png_size",
     "running_fake_server",

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 if TYPE_CHECKING:
-    from . import FakeImagesAPI
+    from . import FakeImagesAPI, FakeServerProcess
 
 
 @pytest.fixture
@@ -26,3 +26,14 @@ def fake_images_api() -> Iterator[FakeImagesAPI]:
 
     with FakeImagesAPI() as fake:
         yield fake
+
+
+@pytest.fixture
+def fake_images_server() -> Iterator[FakeServerProcess]:
+    """The fake platform as a real HTTP server process on a free loopback port, for clients on any stack:
+    ``.zhipu_base_url``, ``.openai_base_url``, ``.environment()``. For options, use
+    ``zhipu_images.fake.fake_images_server(**options)`` in a fixture of your own."""
+    from . import fake_images_server as start
+
+    with start() as server:
+        yield server
