@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: install test test-matrix test-deep lint typecheck regen regen-check update-spec demo bench prism clean
+.PHONY: install test test-matrix docs test-deep lint typecheck regen regen-check update-spec demo bench prism clean
 
 install: $(STAMP)
 
@@ -39,6 +39,18 @@ test: lint typecheck $(SDK_STAMP)
 # The suite with the oldest versions pyproject.toml allows, the newest, and on each Python of 3.11-3.13 found.
 test-matrix: $(SDK_STAMP)
 	$(PYTHON) tests/matrix/run.py
+
+# The documentation site, into site/: MkDocs Material in a venv of its own; a broken link or reference fails it.
+DOCS_VENV  := .venv-docs
+DOCS_STAMP := $(DOCS_VENV)/.installed-stamp
+
+$(DOCS_STAMP): docs/requirements.txt pyproject.toml
+	$(PYTHON) -m venv $(DOCS_VENV)
+	$(DOCS_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r docs/requirements.txt -c requirements-dev.txt -e '.[cli]'
+	touch $(DOCS_STAMP)
+
+docs: $(DOCS_STAMP)
+	NO_MKDOCS_2_WARNING=1 $(DOCS_VENV)/bin/mkdocs build --strict --quiet
 
 test-deep: install
 	HYPOTHESIS_PROFILE=deep $(BIN)/pytest -n auto
@@ -87,4 +99,4 @@ bench: $(BENCH_STAMP) $(LIB_STAMP)
 	ZHIPU_IMAGES_BENCH_LIB_PYTHON=$(LIB_VENV)/bin/python $(BENCH_VENV)/bin/python -m bench
 
 clean:
-	rm -rf $(VENV) $(BENCH_VENV) $(LIB_VENV) $(SDK_VENV) .venv-matrix .mypy_cache .ruff_cache .hypothesis build dist
+	rm -rf $(VENV) $(BENCH_VENV) $(LIB_VENV) $(SDK_VENV) $(DOCS_VENV) .venv-matrix site .mypy_cache .ruff_cache .hypothesis build dist

@@ -21,12 +21,23 @@ README = (ROOT / "README.md").read_text(encoding="utf-8")
 PYPI_PAGE = (ROOT / "PYPI.md").read_text(encoding="utf-8")
 PYTHON_BLOCKS: list[str] = re.findall(r"```python\n(.*?)```", README, flags=re.DOTALL)
 PYPI_BLOCKS: list[str] = re.findall(r"```python\n(.*?)```", PYPI_PAGE, flags=re.DOTALL)
+#: The documentation site's pages (make docs), and their Python blocks by page.
+DOCS = sorted((ROOT / "docs").rglob("*.md"))
+DOCS_BLOCKS: list[tuple[str, str]] = [
+    (f"{page.relative_to(ROOT / 'docs')}-{index}", text)
+    for page in DOCS
+    for index, text in enumerate(re.findall(r"```python\n(.*?)```", page.read_text(encoding="utf-8"), flags=re.DOTALL))
+]
 
 
 def block(containing: str) -> str:
     """The README's Python block that contains ``containing``."""
     (found,) = [text for text in PYTHON_BLOCKS if containing in text]
     return found
+
+
+def test_the_docs_have_python_blocks_to_run() -> None:
+    assert len(DOCS_BLOCKS) >= 6
 
 
 def test_readme_starts_with_the_two_commands() -> None:
@@ -65,8 +76,12 @@ def test_readme_error_example_runs_as_written(
 
 @pytest.mark.parametrize(
     "text",
-    [*PYTHON_BLOCKS, *PYPI_BLOCKS],
-    ids=[*(f"README-{i}" for i in range(len(PYTHON_BLOCKS))), *(f"PYPI-{i}" for i in range(len(PYPI_BLOCKS)))],
+    [*PYTHON_BLOCKS, *PYPI_BLOCKS, *(text for _, text in DOCS_BLOCKS)],
+    ids=[
+        *(f"README-{i}" for i in range(len(PYTHON_BLOCKS))),
+        *(f"PYPI-{i}" for i in range(len(PYPI_BLOCKS))),
+        *(f"docs/{name}" for name, _ in DOCS_BLOCKS),
+    ],
 )
 def test_every_readme_python_block_runs_in_a_fresh_interpreter(text: str, tmp_path: Path) -> None:
     """As a reader would paste it: with no key and no network (the fake examples), or with the environment
