@@ -543,3 +543,10 @@ def test_batch_progress_bar_shows_done_failed_rate_and_eta(tmp_path: Path, clean
     assert "done=2, failed=1" in bar
     assert "item/s" in bar  # rate; the ETA field is the `<...` after the elapsed time
     assert re.search(r"\[\d\d:\d\d<\d\d:\d\d", bar)
+
+    # resumed, the items earlier runs did count as done: "3/3 ... done=2", not "done=0"
+    again = run("batch", str(prompts), "--out", str(tmp_path / "out"), "--fake", "--progress")
+    resumed = again.stderr.replace("\r", "\n")
+    assert "3/3" in resumed
+    assert "done=2, failed=0" in resumed
+    assert "done=0" not in resumed

@@ -325,6 +325,21 @@ def test_a_held_server_decides_and_counts_requests_but_answers_only_when_release
     assert platform.in_flight == 0
 
 
+@pytest.mark.parametrize("size", ["1000x1000", "256x256"])
+def test_a_dall_e_3_size_error_names_dall_e_3_s_sizes_only(size: str) -> None:
+    """The schema lists every model's sizes at once; the model's own rule speaks first."""
+    with running_fake_server(FakePlatform()) as server:
+        answer = httpx.post(
+            f"{server.url}/v1/images/generations",
+            json={"model": "dall-e-3", "prompt": "a cat", "size": size},
+            headers={"Authorization": "Bearer k"},
+        )
+    assert answer.status_code == 400
+    message = answer.json()["error"]["message"]
+    assert "the model offers only 1024x1024, 1792x1024, 1024x1792" in message
+    assert "512x512" not in message
+
+
 def test_records_are_bounded_and_keep_no_key() -> None:
     platform = FakePlatform(record_limit=3)
     with ImagesClient(

@@ -566,6 +566,10 @@ class _NoBar:
         pass
 
 
+#: While skipping what earlier runs did, the bar's counts are set once per this many items.
+SKIPPED_SHOWN_EVERY = 1000
+
+
 def _progress_bar(total: int) -> _Bar:
     from tqdm import tqdm
 
@@ -597,8 +601,12 @@ async def run_batch(
 
     def advance(counts_changed: bool = True) -> None:
         if counts_changed:  # set before the update, so the bar shows the count of this very item
-            bar.set_postfix(done=summary.done, failed=summary.failed, refresh=False)
+            show_counts()
         bar.update(1)
+
+    def show_counts() -> None:
+        # items an earlier run did count as done: on resume the bar's count and done= agree
+        bar.set_postfix(done=summary.done + summary.skipped, failed=summary.failed, refresh=False)
 
     async def produce() -> None:
         await batch.collect_recorded_tasks()  # what earlier runs paid for comes before anything new
@@ -619,9 +627,13 @@ async def run_batch(
                     summary.skipped += 1
                 else:
                     summary.filtered += 1
-                advance(counts_changed=False)
+                # the counts shown now and then, not per item: resuming 100,000 done items stays quick
+                advance(counts_changed=summary.skipped % SKIPPED_SHOWN_EVERY == 1)
             else:
+                if summary.skipped:
+                    show_counts()
                 await queue.put(item)
+        show_counts()
 
     async def work() -> None:
         while (item := await queue.get()) is not None:

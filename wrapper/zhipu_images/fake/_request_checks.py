@@ -59,11 +59,26 @@ def _known_models(provider: str) -> list[str]:
     return known
 
 
-def _schema_errors(schema: Any, body: dict[str, Any]) -> None:
+#: Fields whose schema lists every model's values at once: the model's own rule says more (dall-e-3's sizes,
+#: not the union of dall-e-2's and dall-e-3's), so it speaks first.
+_RULED_ENUMS = frozenset({"size", "quality", "style", "response_format"})
+
+
+def _schema_rejection(schema: Any, body: dict[str, Any]) -> tuple[Rejection | None, bool]:
+    """The body's first schema error as a ``Rejection`` (None: none), and whether the model's rules should be
+    asked first (an enum of a ruled field)."""
     error = next(iter(sorted(schema.iter_errors(body), key=lambda e: list(map(str, e.path)))), None)
-    if error is not None:
-        name = str(error.path[0]) if error.path else "body"
-        raise Rejection("1214", f"{name}参数非法。请检查文档。", f"{name}: {error.message}", name)
+    if error is None:
+        return None, False
+    name = str(error.path[0]) if error.path else "body"
+    rejection = Rejection("1214", f"{name}参数非法。请检查文档。", f"{name}: {error.message}", name)
+    return rejection, error.validator == "enum" and name in _RULED_ENUMS
+
+
+def _schema_errors(schema: Any, body: dict[str, Any]) -> None:
+    rejection, _ = _schema_rejection(schema, body)
+    if rejection is not None:
+        raise rejection
 
 
 def checked_task_body(body: Any) -> tuple[str, dict[str, Any]]:
@@ -110,7 +125,9 @@ def checked_body(provider: str, body: Any) -> tuple[str, dict[str, Any]]:
     if isinstance(model, str) and model not in known:
         known_models = f"model {model!r} does not exist; known: {', '.join(known)}"
         raise Rejection("1211", MESSAGES["1211"], known_models, "model")
-    _schema_errors(schema, body)
+    schema_rejection, rules_first = _schema_rejection(schema, body)
+    if schema_rejection is not None and not rules_first:
+        raise schema_rejection
     params: dict[str, Any] = {"size": body.get("size"), "quality": body.get("quality")}
     if provider == "zhipu":
         params.update(user_id=body.get("user_id"), watermark_enabled=body.get("watermark_enabled"))
@@ -128,6 +145,8 @@ def checked_body(provider: str, body: Any) -> tuple[str, dict[str, Any]]:
     except RequestValidationError as invalid:
         code = "1211" if invalid.rule == "unknown_model" else "1214"
         raise Rejection(code, f"{invalid.field}参数非法。请检查文档。", str(invalid), invalid.field) from invalid
+    if schema_rejection is not None:
+        raise schema_rejection
     count = valid.n if provider == "openai" else 1  # Zhipu: one image per request
     return valid.prompt, {
         "width": valid.width or _DEFAULT_SIDE,  # no size sent to a model known from the spec alone
