@@ -250,3 +250,107 @@ def test_in_a_real_browser_every_image_loads_at_its_size_and_a_deleted_one_is_la
     assert sorted(loaded) == names
     assert set(loaded.values()) == {(512, 512)}  # decoded by the browser, at the size asked for
     assert result["broken"] == [gone]
+
+
+# --- the layout, in a real browser at three widths; pages for large batches ------------------------------------
+
+#: Served beside the batch folder: the sheet in a frame WIDTH wide and one screen (700 px) high, so most cards
+#: are below the fold; once every image has settled, what the browser laid out and loaded is written out.
+_LAYOUT_PAGE = """<!DOCTYPE html><html><body style="margin:0"><iframe id="sheet" src="out/index.html"
+ style="width:WIDTHpx;height:700px;border:0"></iframe><script>
+function report() {
+  const sheet = document.getElementById('sheet').contentDocument;
+  const ready = sheet && sheet.URL.endsWith('/index.html') && sheet.readyState === 'complete';
+  const images = ready ? [...sheet.images] : [];
+  if (!ready || !images.every(i => i.complete)) { setTimeout(report, 50); return; }
+  const root = sheet.documentElement;
+  const cards = [...sheet.querySelectorAll('figure')].map(f => f.getBoundingClientRect());
+  const result = {
+    width: root.clientWidth, scrollWidth: root.scrollWidth, margin: parseFloat(getComputedStyle(sheet.body).marginLeft),
+    cards: cards.map(r => [r.left, r.right, r.top]),
+    images: images.map(i => [i.naturalWidth, i.getBoundingClientRect().top, i.getBoundingClientRect().width]),
+  };
+  const out = document.createElement('pre');
+  out.id = 'result';
+  out.textContent = JSON.stringify(result);
+  document.body.appendChild(out);
+}
+report();
+</script></body></html>
+"""
+
+
+def _browser_result(page_url: str, profile: Path) -> dict[str, object]:
+    chromium = _chromium()
+    assert chromium is not None
+    dumped = subprocess.run(
+        [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+         "--disable-background-networking", "--disable-extensions", "--disable-sync", "--no-first-run",
+         "--disable-component-update", f"--user-data-dir={profile}", "--virtual-time-budget=20000",
+         "--window-size=2700,900", "--dump-dom", page_url],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert dumped.returncode == 0, dumped.stderr[-2000:]
+    marker = '<pre id="result">'
+    assert marker in dumped.stdout, "the layout page never saw every image settle: " + dumped.stdout[-2000:]
+    result: dict[str, object] = json.loads(
+        dumped.stdout.split(marker, 1)[1].split("</pre>", 1)[0].replace("&quot;", '"')
+    )
+    return result
+
+
+@pytest.mark.skipif(_chromium() is None, reason="no Chromium here (Debian: apt-get install chromium)")
+@pytest.mark.parametrize(("width", "columns"), [(420, 1), (1400, 5), (2560, 10)])
+def test_the_cards_fill_the_width_and_every_image_loads_without_scrolling(
+    tmp_path: Path, server: FakeServer, served: str, width: int, columns: int
+) -> None:
+    prompts = write_jsonl(tmp_path, [{"prompt": f"a cat, picture {i}"} for i in range(24)])
+    assert run_batch(server, prompts, tmp_path / "out").returncode == 0
+    (tmp_path / "check.html").write_text(_LAYOUT_PAGE.replace("WIDTH", str(width)))
+    result = _browser_result(f"{served}/check.html", tmp_path / "profile")
+    inner, margin = float(result["width"]), float(result["margin"])  # type: ignore[arg-type]
+    cards: list[list[float]] = result["cards"]  # type: ignore[assignment]
+    images: list[list[float]] = result["images"]  # type: ignore[assignment]
+    assert len(cards) == 24
+    assert result["scrollWidth"] == result["width"]  # nothing sticks out sideways
+    # the grid spans the page between its margins, in as many columns as fit
+    assert min(left for left, _, _ in cards) == pytest.approx(margin, abs=1)
+    assert max(right for _, right, _ in cards) == pytest.approx(inner - margin, abs=1)
+    assert len({round(top) for _, _, top in cards[:columns]}) == 1  # the first row holds `columns` cards
+    assert len({round(left) for left, _, _ in cards}) == columns
+    # every image was loaded and decoded, those below the fold (a screenshot or a printout) too
+    assert all(natural == 512 for natural, _, _ in images)
+    assert any(top > 700 for _, top, _ in images)
+    assert min(shown for _, _, shown in images) > 100  # scaled to its card, not a sliver
+
+
+def test_a_large_batch_gets_pages_and_a_smaller_one_later_removes_the_extra_ones(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from zhipu_images.cli import _contact_sheet
+
+    monkeypatch.setattr(_contact_sheet, "PAGE_SIZE", 10)
+
+    def write(items: int) -> None:
+        records = (
+            json.dumps({"key": f"k{line}", "line": line, "status": "done", "prompt": f"p{line}", "files": []})
+            for line in range(1, items + 1)
+        )
+        (tmp_path / MANIFEST).write_text("".join(record + "\n" for record in records))
+        write_contact_sheet(tmp_path, "batch")
+
+    write(25)
+    pages = sorted(path.name for path in tmp_path.glob("index*.html"))
+    assert pages == ["index-2.html", "index-3.html", "index.html"]
+    lines = [
+        [str(f["id"]) for f in figures_of(tmp_path / name).figures]
+        for name in ("index.html", "index-2.html", "index-3.html")
+    ]
+    assert lines == [[f"line-{n}" for n in range(start, min(start + 10, 26))] for start in (1, 11, 21)]
+    second = (tmp_path / "index-2.html").read_text(encoding="utf-8")
+    assert '<a href="index.html">1</a> <strong>2</strong> <a href="index-3.html">3</a>' in second
+    assert "25 items" in second  # each page sums up the whole batch
+    for name in pages:
+        assert_valid_html(tmp_path / name)
+    write(12)
+    assert sorted(path.name for path in tmp_path.glob("index*.html")) == ["index-2.html", "index.html"]

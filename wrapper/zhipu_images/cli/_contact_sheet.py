@@ -12,9 +12,14 @@ rename, so a browser never sees half a page. The records are not held in
 memory: one integer per item (its input line, status and record's offset) is
 sorted, and the records are read back one at a time.
 
-Thumbnails are the images themselves, scaled by the browser and loaded lazily:
-making smaller copies would need an image library for the formats the
-platform may answer in (PNG, JPEG, WebP), which the runtime does not carry.
+The cards fill the window's width at any size (a grid of columns at least
+``CARD_MIN`` wide). Images load at once, not lazily: a headless screenshot or a
+printout never scrolls, and lazy images below the fold stayed grey there. To
+keep a page quick with that, a batch of more than ``PAGE_SIZE`` items gets more
+pages (``index-2.html``, ...), linked from each other; the images are the files
+themselves, scaled by the browser (smaller copies would need an image library
+for every format the platform may answer in, and seconds of CPU per thousand
+images on every run).
 """
 
 from __future__ import annotations
@@ -31,8 +36,10 @@ from .._redact import safe_text
 from ._manifest import MANIFEST
 
 SHEET = "index.html"
-#: Longest side of a thumbnail, in CSS pixels.
-THUMBNAIL = 192
+#: Items per page: a page loads all of its images at once.
+PAGE_SIZE = 500
+#: The narrowest a card gets before the grid has one column fewer.
+CARD_MIN = "14rem"
 #: One integer per record, (line, offset, status) from high bits to low, so that sorting orders by line and
 #: then by place in the manifest: offsets up to 2**40 (a terabyte of manifest), input lines up to 2**22 (four
 #: million; later lines are left off the page).
@@ -44,14 +51,16 @@ _OFFSET_MASK = (1 << _OFFSET_BITS) - 1
 _MAX_LINE = 1 << (64 - _LINE_SHIFT)
 
 _STYLE = """
-body { font: 14px/1.4 system-ui, sans-serif; margin: 1.5rem; color: #222; background: #fafafa; }
+body { font: 14px/1.4 system-ui, sans-serif; margin: 1rem; color: #222; background: #fafafa; }
 h1 { font-size: 1.3rem; margin: 0 0 .3rem; }
-.summary { margin: 0 0 1.2rem; color: #555; }
-.sheet { display: flex; flex-wrap: wrap; gap: 1rem; }
-figure { margin: 0; width: $thumbpx; padding: .5rem; background: #fff; border: 1px solid #ddd; border-radius: 6px; }
+.summary, .pages { margin: 0 0 1rem; color: #555; }
+.pages a, .pages strong { margin-right: .5rem; }
+.sheet { display: grid; grid-template-columns: repeat(auto-fill, minmax(min(100%, $card), 1fr)); gap: 1rem; }
+figure { margin: 0; min-width: 0; padding: .5rem; background: #fff; border: 1px solid #ddd; border-radius: 6px; }
 figure.failed, figure.generated { border-color: #d33; background: #fff5f5; }
-.images { display: flex; flex-wrap: wrap; gap: 4px; min-height: 2rem; }
-.images img { max-width: $thumbpx; max-height: $thumbpx; object-fit: contain; background: #eee; }
+.images { display: grid; grid-template-columns: repeat(auto-fit, minmax(6rem, 1fr)); gap: 4px; min-height: 2rem; }
+.images a { display: block; }
+.images img { display: block; width: 100%; height: auto; object-fit: contain; background: #eee; }
 .none { display: flex; align-items: center; justify-content: center; width: 100%; height: 6rem;
   background: #f3e3e3; color: #b00; }
 .broken::after { content: "file missing"; color: #d33; font-size: .8rem; }
@@ -60,7 +69,7 @@ figcaption { margin-top: .4rem; font-size: .85rem; overflow-wrap: anywhere; }
 .meta { color: #555; }
 .status { font-weight: 600; }
 .failed .status, .generated .status, .submitted .status, .error { color: #b00; }
-""".replace("$thumb", str(THUMBNAIL))
+""".replace("$card", CARD_MIN)
 
 _STATUS_WORDS = {
     "done": "done",
@@ -71,33 +80,62 @@ _STATUS_WORDS = {
 _STATUSES = tuple(_STATUS_WORDS)
 
 
+def page_name(number: int) -> str:
+    """The file of page ``number`` (1: ``index.html``)."""
+    return SHEET if number == 1 else f"index-{number}.html"
+
+
 def write_contact_sheet(out: Path, title: str) -> Path:
-    """Write ``out/index.html`` from ``out/manifest.jsonl`` and return its path; an ``OSError`` propagates."""
-    target = out / SHEET
-    temp = out / f".{SHEET}-{os.getpid()}.part"
+    """Write ``out/index.html`` (and further pages) from ``out/manifest.jsonl``; return the first page's path.
+    An ``OSError`` propagates."""
+    with open(out / MANIFEST, "rb") as records:
+        order = _line_order(records)
+        counts = dict.fromkeys(_STATUSES, 0)
+        for packed in order:
+            counts[_STATUSES[packed & _STATUS_MASK]] += 1
+        pages = max(1, -(-len(order) // PAGE_SIZE))
+        for number in range(1, pages + 1):
+            chunk = order[(number - 1) * PAGE_SIZE : number * PAGE_SIZE]
+            _write_page(out, number, pages, _head(title, counts, number, pages), chunk, records)
+    number = pages + 1
+    while (out / page_name(number)).exists():  # pages of an earlier, longer sheet
+        (out / page_name(number)).unlink()
+        number += 1
+    return out / SHEET
+
+
+def _write_page(out: Path, number: int, pages: int, head: str, chunk: list[int], records: BinaryIO) -> None:
+    """One page through a temporary file and a rename: a browser never sees half of it."""
+    target = out / page_name(number)
+    temp = out / f".{target.name}-{os.getpid()}.part"
     temp.unlink(missing_ok=True)  # left by a killed run of the same pid; "x" below then never follows a link
     try:
-        with open(out / MANIFEST, "rb") as records, open(temp, "x", encoding="utf-8", newline="\n") as page:
-            order = _line_order(records)
-            counts = dict.fromkeys(_STATUSES, 0)
-            for packed in order:
-                counts[_STATUSES[packed & _STATUS_MASK]] += 1
-            page.write(_head(title, counts))
-            for packed in order:
+        with open(temp, "x", encoding="utf-8", newline="\n") as page:
+            page.write(head)
+            for packed in chunk:
                 records.seek(packed >> _STATUS_BITS & _OFFSET_MASK)
                 record = _record(records.readline())
                 if record is not None:
                     page.write(_figure(record))
-            page.write("</main>\n</body>\n</html>\n")
+            page.write(f"</main>\n{_page_links(number, pages)}</body>\n</html>\n")
         os.replace(temp, target)
     finally:
         temp.unlink(missing_ok=True)
-    return target
+
+
+def _page_links(number: int, pages: int) -> str:
+    if pages == 1:
+        return ""
+    links = " ".join(
+        f"<strong>{page}</strong>" if page == number else f'<a href="{page_name(page)}">{page}</a>'
+        for page in range(1, pages + 1)
+    )
+    return f'<nav class="pages">pages: {links}</nav>\n'
 
 
 def sweep_contact_sheet(out: Path) -> None:
     """Remove the temporary file of a sheet a killed run was writing (the folder's lock says no run is)."""
-    for stale in out.glob(f".{SHEET}-*.part"):
+    for stale in out.glob(".index*.html-*.part"):
         stale.unlink(missing_ok=True)
 
 
@@ -135,7 +173,7 @@ def _record(raw: bytes) -> dict[str, Any] | None:
     return record
 
 
-def _head(title: str, counts: dict[str, int]) -> str:
+def _head(title: str, counts: dict[str, int], number: int, pages: int) -> str:
     total = sum(counts.values())
     parts = [f"{counts[status]} {_STATUS_WORDS[status]}" for status in _STATUS_WORDS if counts.get(status)]
     return (
@@ -146,6 +184,7 @@ def _head(title: str, counts: dict[str, int]) -> str:
         f"<h1>{_text(title)}</h1>\n"
         f'<p class="summary">{total} items: {", ".join(parts) or "none yet"}. '
         "Items not started yet are not listed.</p>\n"
+        f"{_page_links(number, pages)}"
         '<main class="sheet">\n'
     )
 
@@ -157,7 +196,7 @@ def _figure(record: dict[str, Any]) -> str:
     files = [name for name in record.get("files") or [] if isinstance(name, str) and _plain_name(name)]
     images = "".join(
         f'<a href="{quote(name)}"><img src="{quote(name)}" alt="line {line}, image {number}" '
-        f'loading="lazy" decoding="async" onerror="this.parentNode.classList.add(\'broken\')"></a>'
+        f'decoding="async" onerror="this.parentNode.classList.add(\'broken\')"></a>'
         for number, name in enumerate(files, start=1)
     )
     meta = " · ".join(
