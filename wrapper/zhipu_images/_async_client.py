@@ -41,7 +41,8 @@ _T = TypeVar("_T")
 
 
 class AsyncImagesClient(_ClientBase):
-    """asyncio client with the same surface; ``max_concurrency`` caps in-flight requests across tasks."""
+    """asyncio client with the same surface (``proxy=`` and the proxy variables included); ``max_concurrency`` caps
+    in-flight requests across tasks."""
 
     def __init__(
         self,

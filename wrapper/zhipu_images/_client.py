@@ -320,7 +320,9 @@ class ImagesClient(_ClientBase):
     """Synchronous client. Thread-safe: ``max_concurrency`` caps in-flight requests across all threads.
 
     An ``http_client`` you pass is used as is (its timeout, proxies, TLS) and
-    left open; one the client creates is closed by ``close()`` or ``with``.
+    left open; one the client creates is closed by ``close()`` or ``with``, and
+    honours ``proxy=`` (a URL or an ``httpx.Proxy``) or else the proxy variables
+    (``HTTP_PROXY``, ``HTTPS_PROXY``, ``ALL_PROXY``, ``NO_PROXY``), as httpx does.
     """
 
     def __init__(
