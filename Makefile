@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: install test test-matrix docs test-deep lint typecheck regen regen-check update-spec demo bench prism clean
+.PHONY: install test test-matrix docs mutation test-deep lint typecheck regen regen-check update-spec demo bench prism clean
 
 install: $(STAMP)
 
@@ -51,6 +51,21 @@ $(DOCS_STAMP): docs/requirements.txt pyproject.toml
 
 docs: $(DOCS_STAMP)
 	NO_MKDOCS_2_WARNING=1 $(DOCS_VENV)/bin/mkdocs build --strict --quiet
+
+# Mutation testing (mutmut) of the modules that decide money and validity; see [tool.mutmut] in pyproject.toml.
+MUTATION_VENV  := .venv-mutation
+MUTATION_STAMP := $(MUTATION_VENV)/.installed-stamp
+
+$(MUTATION_STAMP): requirements-dev.txt pyproject.toml
+	$(PYTHON) -m venv $(MUTATION_VENV)
+	$(MUTATION_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt mutmut==3.8.1
+	# installed (not editable) for its pytest plugin's entry point; the mutated copy comes first on the path
+	$(MUTATION_VENV)/bin/python -m pip install --quiet --disable-pip-version-check --no-deps .
+	rm -rf build
+	touch $(MUTATION_STAMP)
+
+mutation: $(MUTATION_STAMP)
+	$(MUTATION_VENV)/bin/python tests/mutation/run.py
 
 test-deep: install
 	HYPOTHESIS_PROFILE=deep $(BIN)/pytest -n auto
@@ -99,4 +114,4 @@ bench: $(BENCH_STAMP) $(LIB_STAMP)
 	ZHIPU_IMAGES_BENCH_LIB_PYTHON=$(LIB_VENV)/bin/python $(BENCH_VENV)/bin/python -m bench
 
 clean:
-	rm -rf $(VENV) $(BENCH_VENV) $(LIB_VENV) $(SDK_VENV) $(DOCS_VENV) .venv-matrix site .mypy_cache .ruff_cache .hypothesis build dist
+	rm -rf $(VENV) $(BENCH_VENV) $(LIB_VENV) $(SDK_VENV) $(DOCS_VENV) $(MUTATION_VENV) .venv-matrix .mutation site .mypy_cache .ruff_cache .hypothesis build dist

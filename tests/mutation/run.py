@@ -1,0 +1,96 @@
+"""``make mutation``: mutmut over the modules that decide money and validity ([tool.mutmut] in pyproject.toml).
+
+mutmut names modules from the folder it mutates (``src/`` or the root), so the run happens in a copy of the
+checkout, ``.mutation/``, with ``wrapper/`` as ``src/``; it is kept between runs, and mutmut re-tests only what
+changed. The report counts, per module, the mutants killed and those that survived, and sets apart the
+survivors that change only the text of a message (a string literal), which no behaviour depends on.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+STAGE = ROOT / ".mutation"
+MUTMUT = Path(sys.executable).parent / "mutmut"
+#: a string literal, to tell a mutant that changes only a message's text
+_STRING = re.compile(r"""(?:[rbfu]{0,2})("(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')""")
+
+
+def stage() -> None:
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
+    for source, target in (("wrapper", "src"), ("generated", "generated"), ("tests", "tests"), ("openapi", "openapi")):
+        destination = STAGE / target
+        shutil.rmtree(destination, ignore_errors=True)
+        shutil.copytree(ROOT / source, destination, ignore=ignore)
+    text = (ROOT / "pyproject.toml").read_text()
+    (STAGE / "pyproject.toml").write_text(text.replace('"wrapper/', '"src/'))
+    (STAGE / "mutants" / "src").mkdir(parents=True, exist_ok=True)
+
+
+def mutmut(*arguments: str, capture: bool = False) -> subprocess.CompletedProcess[str]:
+    env = {
+        **os.environ,
+        # for the tests' own subprocesses (the CLI, the fake server): the mutated package, then the generated ones
+        "PYTHONPATH": f"{STAGE / 'mutants' / 'src'}{os.pathsep}{STAGE / 'generated'}",
+        "HYPOTHESIS_PROFILE": "ci",
+    }
+    return subprocess.run([str(MUTMUT), *arguments], cwd=STAGE, env=env, text=True, capture_output=capture, check=False)
+
+
+def text_only(name: str) -> bool:
+    """Whether mutant ``name`` changes nothing but the inside of string literals."""
+    diff = mutmut("show", name, capture=True).stdout.splitlines()
+    removed = [line[1:] for line in diff if line.startswith("-") and not line.startswith("---")]
+    added = [line[1:] for line in diff if line.startswith("+") and not line.startswith("+++")]
+    if not removed or len(removed) != len(added):
+        return False
+    return all(_STRING.sub('""', old) == _STRING.sub('""', new) for old, new in zip(removed, added, strict=True))
+
+
+def main() -> int:
+    stage()
+    workers = str(os.cpu_count() or 2)
+    run = mutmut("run", "--max-children", workers)
+    if run.returncode != 0:
+        print(f"mutation: mutmut run failed (exit {run.returncode})")
+        return run.returncode
+    listed = mutmut("results", "--all", "true", capture=True).stdout
+    outcomes: dict[str, Counter[str]] = {}
+    survivors: list[tuple[str, bool]] = []
+    for line in listed.splitlines():
+        name, _, status = line.strip().rpartition(": ")
+        if not name:
+            continue
+        module = name.split(".x", 1)[0].rsplit(".", 1)[0] if ".xǁ" in name else name.rsplit(".", 1)[0]
+        outcomes.setdefault(module, Counter())[status] += 1
+        if status == "survived":
+            survivors.append((name, text_only(name)))
+    text = {name for name, only_text in survivors if only_text}
+    print(f"{'module':45} {'killed':>7} {'survived':>9} {'(text only)':>12} {'other':>6}  score")
+    totals: Counter[str] = Counter()
+    for module, counts in sorted(outcomes.items()):
+        texts = sum(1 for name, _ in survivors if name.startswith(module + ".") and name in text)
+        other = sum(counts.values()) - counts["killed"] - counts["survived"]
+        behaviour = counts["killed"] + counts["survived"] - texts
+        score = counts["killed"] / behaviour if behaviour else 1.0
+        totals.update(counts)
+        totals["text"] += texts
+        print(f"{module:45} {counts['killed']:7} {counts['survived']:9} {texts:12} {other:6}  {score:.1%}")
+    behaviour = totals["killed"] + totals["survived"] - totals["text"]
+    score = totals["killed"] / behaviour if behaviour else 1.0
+    print(f"killed {totals['killed']} of {behaviour} mutants that change behaviour: {score:.1%}")
+    report = STAGE / "survivors.txt"
+    report.write_text("".join(f"{name}{' (text only)' if only else ''}\n" for name, only in survivors))
+    print(f"survivors: {report} (mutmut show NAME in {STAGE} for each one's change)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
