@@ -24,7 +24,7 @@ from zhipu_images import (
     UnexpectedResponseError,
 )
 from zhipu_images._responses import Answer, error_from_response, parse_retry_after
-from zhipu_images._retry import RetryPolicy, transport_error
+from zhipu_images._retry import RetryPolicy, late_answer, transport_error
 from zhipu_images._transports.exchange import ClosedBeforeAnswer, Exchange
 
 # --- resending ----------------------------------------------------------------------------------------------------
@@ -171,3 +171,25 @@ def test_a_proxy_s_407_says_what_the_proxy_needs() -> None:
 
 def test_a_failed_connection_error_is_a_connection_error() -> None:
     assert type(transport_error(httpx.ConnectError("refused"))) is APIConnectionError
+
+
+@pytest.mark.parametrize(
+    ("failure", "message"),
+    [
+        (httpx.ReadTimeout("x"), "no answer in time (ReadTimeout)"),
+        (httpx.ConnectError("x"), "connection failed: ConnectError"),
+        (httpx.DecodingError("x"), "the answer could not be read: DecodingError"),
+        (httpx.ProxyError("403 Forbidden\x1b[2J"), "the proxy refused the connection: 403 Forbidden\\x1b[2J"),
+        (httpx.ProxyError("407 Proxy Authentication Required"), "the proxy refused the connection: a proxy on the way"),
+    ],
+)
+def test_a_transport_failure_says_what_happened(failure: httpx.RequestError, message: str) -> None:
+    """The failure's kind, never its text beyond a proxy's status (its escapes written out)."""
+    assert str(transport_error(failure)).startswith(message)
+
+
+def test_a_late_answer_is_a_timeout_that_may_be_billed_and_is_not_resent() -> None:
+    error = late_answer()
+    assert str(error) == "no answer in time (the attempt's deadline passed)"
+    assert error.retryable is False
+    assert error.may_be_billed is True
