@@ -2,12 +2,15 @@
 
 mutmut names modules from the folder it mutates (``src/`` or the root), so the run happens in a copy of the
 checkout, ``.mutation/``, with ``wrapper/`` as ``src/``; it is kept between runs, and mutmut re-tests only what
-changed. The report counts, per module, the mutants killed and those that survived, and sets apart the
+changed in the code. When the tests changed since the last run, the mutants that survived it are tested again
+(a new test may kill them; one that was killed stays killed). The report counts, per module, the mutants
+killed and those that survived, and sets apart the
 survivors that change only the text of a message (a string literal), which no behaviour depends on.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import shutil
@@ -54,13 +57,33 @@ def text_only(name: str) -> bool:
     return all(_STRING.sub('""', old) == _STRING.sub('""', new) for old, new in zip(removed, added, strict=True))
 
 
+def tests_digest() -> str:
+    digest = hashlib.sha256()
+    for path in sorted((ROOT / "tests").rglob("*.py")):
+        digest.update(path.relative_to(ROOT).as_posix().encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
+def survivors_listed() -> list[str]:
+    listed = mutmut("results", capture=True).stdout
+    return [line.strip().rpartition(": ")[0] for line in listed.splitlines() if line.strip().endswith(": survived")]
+
+
 def main() -> int:
     stage()
     workers = str(os.cpu_count() or 2)
+    tests_seen = STAGE / "tests.sha256"
+    digest = tests_digest()
     run = mutmut("run", "--max-children", workers)
+    if run.returncode == 0 and tests_seen.exists() and tests_seen.read_text() != digest:
+        again = survivors_listed()
+        if again:
+            print(f"mutation: the tests changed; testing the {len(again)} survivors again")
+            run = mutmut("run", "--max-children", workers, *again)
     if run.returncode != 0:
         print(f"mutation: mutmut run failed (exit {run.returncode})")
         return run.returncode
+    tests_seen.write_text(digest)
     listed = mutmut("results", "--all", "true", capture=True).stdout
     outcomes: dict[str, Counter[str]] = {}
     survivors: list[tuple[str, bool]] = []

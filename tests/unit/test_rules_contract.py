@@ -12,7 +12,7 @@ import yaml
 
 from zhipu_images import MODELS
 
-FIXTURES = Path(__file__).parent / "fixtures"
+FIXTURES = Path(__file__).parents[1] / "fixtures"
 
 
 def request_property(doc: dict[str, Any], name: str) -> dict[str, Any]:

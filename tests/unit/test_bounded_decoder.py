@@ -1,0 +1,143 @@
+"""BoundedDecoder on its own: what it accepts, where exactly its caps fall, what it says when it refuses.
+
+The hostile-server tests reach it through a client and a socket; these pin the edges (a body of exactly the cap,
+one byte more, each accepted spelling of an encoding) that a change of one operator would move.
+"""
+
+from __future__ import annotations
+
+import gzip
+import zlib
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from zhipu_images._bounded import ACCEPT_ENCODING, PIECE, BodyTooLarge, BodyUndecodable, BoundedDecoder
+
+
+def decode(decoder: BoundedDecoder, *chunks: bytes) -> bytes:
+    out = b"".join(piece for chunk in chunks for piece in decoder.feed(chunk))
+    return out + decoder.flush()
+
+
+def deflated(data: bytes, *, raw: bool = False) -> bytes:
+    compressor = zlib.compressobj(wbits=-zlib.MAX_WBITS if raw else zlib.MAX_WBITS)
+    return compressor.compress(data) + compressor.flush()
+
+
+def halves(data: bytes) -> tuple[bytes, bytes]:
+    return data[: len(data) // 2], data[len(data) // 2 :]
+
+
+# Property: whatever the bytes and however the compressed stream is cut into chunks, each accepted encoding
+# decodes back to exactly the original bytes.
+@given(data=st.binary(max_size=4000), cut=st.integers(min_value=0, max_value=5000))
+def test_each_accepted_encoding_decodes_back_to_the_original(data: bytes, cut: int) -> None:
+    for encoding, body in (
+        ("gzip", gzip.compress(data)),
+        ("x-gzip", gzip.compress(data)),
+        ("deflate", deflated(data)),
+        ("deflate", deflated(data, raw=True)),
+        (None, data),
+        ("identity", data),
+    ):
+        at = min(cut, len(body))
+        assert decode(BoundedDecoder(encoding, cap=10_000), body[:at], body[at:]) == data, encoding
+
+
+@pytest.mark.parametrize("spelling", ["GZIP", " gzip ", "identity, gzip", "gzip,", "gzip, identity", "Gzip"])
+def test_encoding_names_are_read_as_http_spells_them(spelling: str) -> None:
+    assert decode(BoundedDecoder(spelling, cap=1000), gzip.compress(b"hello")) == b"hello"
+
+
+@pytest.mark.parametrize("spelling", ["DEFLATE", "identity,deflate"])
+def test_deflate_is_recognised_in_any_case_and_list(spelling: str) -> None:
+    # raw deflate is only tried when the encoding was read as deflate: a gzip reading would refuse it
+    assert decode(BoundedDecoder(spelling, cap=1000), deflated(b"hello", raw=True)) == b"hello"
+
+
+@pytest.mark.parametrize("encoding", ["br", "gzip, gzip", "gzip, deflate", "zstd", "compress", "gzip br"])
+def test_an_encoding_it_cannot_bound_is_refused_and_named(encoding: str) -> None:
+    with pytest.raises(BodyUndecodable) as caught:
+        BoundedDecoder(encoding, cap=1000)
+    assert str(caught.value) == f"unsupported Content-Encoding {encoding!r} (asked for {ACCEPT_ENCODING})"
+
+
+def test_identity_alone_is_no_encoding() -> None:
+    decoder = BoundedDecoder("identity", cap=5)
+    assert list(decoder.feed(b"abcde")) == [b"abcde"]
+    assert decoder.flush() == b""
+
+
+@pytest.mark.parametrize("encoding", [None, "gzip"])
+def test_a_body_of_exactly_the_cap_passes_and_one_byte_more_does_not(encoding: str | None) -> None:
+    def encode(data: bytes) -> bytes:
+        return gzip.compress(data) if encoding else data
+
+    assert decode(BoundedDecoder(encoding, cap=100), encode(b"x" * 100)) == b"x" * 100
+    with pytest.raises(BodyTooLarge):
+        decode(BoundedDecoder(encoding, cap=100), encode(b"x" * 101))
+
+
+def test_the_decoded_size_is_counted_across_chunks() -> None:
+    decoder = BoundedDecoder(None, cap=10)
+    assert list(decoder.feed(b"123456")) == [b"123456"]
+    assert decoder.decoded == 6
+    with pytest.raises(BodyTooLarge):
+        list(decoder.feed(b"12345"))
+
+
+def test_raw_bytes_are_capped_even_when_they_decode_to_nothing() -> None:
+    body = gzip.compress(b"") + b"\0" * 40  # an empty stream, then junk after its end
+    decoder = BoundedDecoder("gzip", cap=len(body))
+    assert decode(decoder, body) == b""
+    assert decoder.raw == len(body)
+    with pytest.raises(BodyTooLarge):
+        decode(BoundedDecoder("gzip", cap=len(body) - 1), *halves(body))
+
+
+def test_a_gzip_bomb_is_stopped_one_piece_past_the_cap_without_inflating_the_rest() -> None:
+    bomb = gzip.compress(b"\0" * (50 * PIECE))
+    decoder = BoundedDecoder("gzip", cap=3 * PIECE + 10)
+    seen: list[int] = []
+
+    def read_all() -> None:
+        seen.extend(len(piece) for piece in decoder.feed(bomb))
+
+    with pytest.raises(BodyTooLarge):
+        read_all()
+    assert max(seen) <= PIECE
+    assert sum(seen) == 3 * PIECE  # the fourth piece was produced with one byte past the cap, and refused
+    assert decoder.decoded == 3 * PIECE + 11
+
+
+def test_pieces_are_at_most_one_mebibyte() -> None:
+    data = bytes(range(256)) * (3 * PIECE // 256 + 7)
+    pieces = list(BoundedDecoder("gzip", cap=len(data)).feed(gzip.compress(data)))
+    assert len(pieces) >= 4
+    assert all(len(piece) <= PIECE for piece in pieces)
+    assert b"".join(pieces) == data
+
+
+def test_corrupt_gzip_is_undecodable_and_says_so() -> None:
+    with pytest.raises(BodyUndecodable, match=r"^corrupt compressed body \(Error -3 while decompressing data"):
+        decode(BoundedDecoder("gzip", cap=1000), b"\x1f\x8b" + b"not gzip at all" * 3)
+
+
+def test_deflate_falls_back_to_raw_only_at_the_start() -> None:
+    good = deflated(" ".join(str(i) for i in range(3000)).encode())
+    decoder = BoundedDecoder("deflate", cap=100_000)
+    assert b"".join(decoder.feed(good[:200])).startswith(b"0 1 2 3")
+    with pytest.raises(BodyUndecodable, match="corrupt compressed body"):
+        list(decoder.feed(b"\xff" * 40))
+
+
+def test_a_truncated_stream_is_undecodable_at_flush() -> None:
+    body = gzip.compress(b"abc" * 1000)
+    decoder = BoundedDecoder("gzip", cap=10_000)
+    assert b"".join(decoder.feed(body[:-12])).startswith(b"abc")
+    # zlib leaves an unfinished stream to its caller; flush hands back what is left, counted
+    before = decoder.decoded
+    rest = decoder.flush()
+    assert decoder.decoded == before + len(rest)
