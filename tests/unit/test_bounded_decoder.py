@@ -125,7 +125,15 @@ def test_corrupt_gzip_is_undecodable_and_says_so() -> None:
         decode(BoundedDecoder("gzip", cap=1000), b"\x1f\x8b" + b"not gzip at all" * 3)
 
 
-def test_deflate_falls_back_to_raw_only_at_the_start() -> None:
+def test_deflate_tells_raw_from_zlib_data_by_its_first_two_bytes_however_they_arrive() -> None:
+    for body in (deflated(b"abc" * 100), deflated(b"abc" * 100, raw=True), deflated(b"", raw=True)):
+        for cut in range(4):
+            decoder = BoundedDecoder("deflate", cap=10_000)
+            pieces = [*decoder.feed(body[:1][:cut]), *decoder.feed(body[:cut][1:]), *decoder.feed(body[cut:])]
+            assert b"".join(pieces) + decoder.flush() == (b"abc" * 100 if len(body) > 2 else b"")
+
+
+def test_corrupt_data_after_a_good_start_is_undecodable() -> None:
     good = deflated(" ".join(str(i) for i in range(3000)).encode())
     decoder = BoundedDecoder("deflate", cap=100_000)
     assert b"".join(decoder.feed(good[:200])).startswith(b"0 1 2 3")
@@ -133,11 +141,21 @@ def test_deflate_falls_back_to_raw_only_at_the_start() -> None:
         list(decoder.feed(b"\xff" * 40))
 
 
-def test_a_truncated_stream_is_undecodable_at_flush() -> None:
-    body = gzip.compress(b"abc" * 1000)
-    decoder = BoundedDecoder("gzip", cap=10_000)
-    assert b"".join(decoder.feed(body[:-12])).startswith(b"abc")
-    # zlib leaves an unfinished stream to its caller; flush hands back what is left, counted
-    before = decoder.decoded
-    rest = decoder.flush()
-    assert decoder.decoded == before + len(rest)
+@pytest.mark.parametrize("encoding", ["gzip", "deflate"])
+def test_a_stream_that_does_not_end_is_undecodable_at_flush(encoding: str) -> None:
+    body = gzip.compress(b"abc" * 1000) if encoding == "gzip" else deflated(b"abc" * 1000)
+    decoder = BoundedDecoder(encoding, cap=10_000)
+    assert b"".join(decoder.feed(body[:-6])).startswith(b"abc")
+    with pytest.raises(BodyUndecodable, match=r"^compressed body cut short \(its stream does not end\)$"):
+        decoder.flush()
+    one_byte = BoundedDecoder(encoding, cap=10_000)
+    assert list(one_byte.feed(body[:1])) == []
+    with pytest.raises(BodyUndecodable, match="cut short"):
+        one_byte.flush()
+
+
+@pytest.mark.parametrize("encoding", ["gzip", "deflate"])
+def test_an_empty_body_is_empty_whatever_its_encoding(encoding: str) -> None:
+    decoder = BoundedDecoder(encoding, cap=10)
+    assert list(decoder.feed(b"")) == []
+    assert decoder.flush() == b""

@@ -36,7 +36,8 @@ class BoundedDecoder:
         self.decoded = 0
         self.raw = 0
         self._inflater: zlib._Decompress | None = None
-        self._deflate = False
+        #: deflate's first bytes, until there are two to tell a zlib header from raw deflate data
+        self._head: bytes | None = None
         if not content_encoding:  # the common case
             return
         codings = [c.strip().lower() for c in content_encoding.split(",")]
@@ -44,9 +45,11 @@ class BoundedDecoder:
         if len(codings) > 1 or (codings and codings[0] not in ("gzip", "x-gzip", "deflate")):
             raise BodyUndecodable(f"unsupported Content-Encoding {content_encoding!r} (asked for {ACCEPT_ENCODING})")
         if codings:
-            self._deflate = codings[0] == "deflate"
-            # gzip: its header; deflate: zlib-wrapped, falling back to raw deflate as some servers send.
-            self._inflater = zlib.decompressobj(zlib.MAX_WBITS | (0 if self._deflate else 16))
+            deflate = codings[0] == "deflate"
+            # gzip: its header; deflate: zlib-wrapped, or raw deflate as some servers send (told by the first
+            # two bytes, however the network cut them).
+            self._inflater = zlib.decompressobj(zlib.MAX_WBITS | (0 if deflate else 16))
+            self._head = b"" if deflate else None
 
     def feed(self, chunk: bytes) -> Iterable[bytes]:
         """The decoded bytes of ``chunk`` in pieces of at most ``PIECE`` bytes: a bomb never sits in memory."""
@@ -61,13 +64,17 @@ class BoundedDecoder:
     def _inflate(self, chunk: bytes) -> Iterator[bytes]:
         assert self._inflater is not None
         data = chunk
+        if self._head is not None:
+            data, self._head = self._head + data, None
+            if len(data) < 2:
+                self._head = data
+                return
+            if not _zlib_header(data):
+                self._inflater = zlib.decompressobj(-zlib.MAX_WBITS)
         while data:
             try:
                 piece = self._inflater.decompress(data, min(PIECE, self.cap - self.decoded + 1))
             except zlib.error as error:
-                if self._deflate and self.decoded == 0 and self.raw == len(chunk):
-                    self._inflater, self._deflate = zlib.decompressobj(-zlib.MAX_WBITS), False
-                    continue
                 raise BodyUndecodable(f"corrupt compressed body ({error})") from error
             self._count(len(piece))
             if piece:
@@ -84,9 +91,16 @@ class BoundedDecoder:
         except zlib.error as error:
             raise BodyUndecodable(f"corrupt compressed body ({error})") from error
         self._count(len(rest))
+        if not self._inflater.eof and self.raw:
+            raise BodyUndecodable("compressed body cut short (its stream does not end)")
         return rest
 
     def _count(self, size: int) -> None:
         self.decoded += size
         if self.decoded > self.cap:
             raise BodyTooLarge
+
+
+def _zlib_header(head: bytes) -> bool:
+    """Whether two bytes open a zlib stream (RFC 1950: method 8, a header checksum divisible by 31)."""
+    return head[0] & 0x0F == 8 and (head[0] << 8 | head[1]) % 31 == 0
