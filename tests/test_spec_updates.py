@@ -241,7 +241,7 @@ def test_a_model_removed_is_reported_with_its_orphaned_rules() -> None:
     assert "model removed: cogview-3-flash" in text
     assert "model 'cogview-3-flash' has rules but left the spec: its rules are orphaned" in text
     # and the rules/spec contract test fails, naming it
-    from tests.test_rules_contract import rules_spec_mismatches
+    from tests.unit.test_rules_contract import rules_spec_mismatches
 
     assert rules_spec_mismatches(edited) == [
         "model 'cogview-3-flash' has rules but is missing from the spec's model enum"
