@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 
 from ._exceptions import RequestValidationError
 from ._options import shown
@@ -52,20 +53,22 @@ def nearest_valid_size(rules: ModelRules, width: int, height: int) -> str:
 
         return min(rules.recommended_sizes, key=distance)
     step, low = custom.multiple_of, custom.min_side
-    high = custom.max_side if custom.max_side is not None else custom.max_pixels // low
+    top = (custom.max_side if custom.max_side is not None else custom.max_pixels // low) // step * step
+    # Both sides shrink alike, so the aspect ratio stays: into the longest side allowed, then into the pixel cap.
+    wide, tall = float(max(width, 1)), float(max(height, 1))
+    scale = min(1.0, top / wide, top / tall, math.sqrt(custom.max_pixels / (wide * tall)))
+    wide, tall = wide * scale, tall * scale
 
-    def snap(side: float, *, down: bool = False) -> int:
-        steps = math.floor(side / step) if down else round(side / step)
-        return min(max(steps * step, low), high // step * step)
+    def snap(side: float, steps_of: Callable[[float], int]) -> int:
+        return min(max(steps_of(side / step) * step, low), top)
 
-    w, h = snap(max(width, 1)), snap(max(height, 1))
+    w, h = snap(wide, round), snap(tall, round)
+    if w * h > custom.max_pixels:  # rounded up past the cap: round down instead
+        w, h = snap(wide, math.floor), snap(tall, math.floor)
+    # Raising a side to the minimum can push the product over the cap again.
     if w * h > custom.max_pixels:
-        scale = math.sqrt(custom.max_pixels / (w * h))
-        w, h = snap(w * scale, down=True), snap(h * scale, down=True)
-        # Clamping a side up to the minimum can push the product over the cap again.
-        if w * h > custom.max_pixels:
-            if w >= h:
-                w = max(low, custom.max_pixels // h // step * step)
-            else:
-                h = max(low, custom.max_pixels // w // step * step)
+        if w >= h:
+            w = max(low, custom.max_pixels // h // step * step)
+        else:
+            h = max(low, custom.max_pixels // w // step * step)
     return f"{w}x{h}"
