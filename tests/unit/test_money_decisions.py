@@ -193,3 +193,27 @@ def test_a_late_answer_is_a_timeout_that_may_be_billed_and_is_not_resent() -> No
     assert str(error) == "no answer in time (the attempt's deadline passed)"
     assert error.retryable is False
     assert error.may_be_billed is True
+
+
+def test_an_error_that_does_not_say_it_is_retryable_is_not_retried() -> None:
+    from zhipu_images import RequestValidationError
+
+    error = RequestValidationError("size", "format", "cannot read size 'x'")
+    assert not hasattr(type(error), "retryable")
+    assert RetryPolicy().delay(error, 0, 0.0) is None
+
+
+def test_each_retry_is_logged_with_its_cause_code_and_wait(caplog: pytest.LogCaptureFixture) -> None:
+    policy = RetryPolicy()
+    with caplog.at_level("INFO", logger="zhipu_images"):
+        policy.delay(ServerError("busy", status_code=500, code="1234", retry_after=1.5), 0, 0.0)
+        policy.delay(APIConnectionError("refused"), 1, 0.0)
+    messages = [record.getMessage() for record in caplog.records]
+    assert messages[0] == "retrying after ServerError (code 1234): waiting 1.50s (retry 1 of 2)"
+    assert messages[1].startswith("retrying after APIConnectionError: waiting ")
+    assert messages[1].endswith("s (retry 2 of 2)")
+
+
+def test_a_proxy_s_long_refusal_is_quoted_within_a_hundred_characters() -> None:
+    error = transport_error(httpx.ProxyError("5" * 150))
+    assert str(error).endswith("the proxy refused the connection: " + "5" * 100 + "… (150 characters)")
