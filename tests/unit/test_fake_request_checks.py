@@ -1,0 +1,74 @@
+"""The fake's checks of a task submission, called directly: the code, field and words of each refusal, and what an
+accepted one asks the generator for. A fake that refused differently from the platform would pass tests that the
+platform then fails."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from zhipu_images.fake._request_checks import Rejection, checked_task_body
+
+
+def rejection(body: Any) -> Rejection:
+    with pytest.raises(Rejection) as caught:
+        checked_task_body(body)
+    return caught.value
+
+
+def test_an_accepted_task_asks_for_one_image_by_url_at_its_size_or_the_default() -> None:
+    assert checked_task_body({"model": "glm-image", "prompt": "cat"}) == (
+        "cat",
+        {"width": 1280, "height": 1280, "count": 1, "b64": False, "revised": False},
+    )
+    body = {"model": "GLM-Image", "prompt": "dog", "size": "1568x1056", "quality": "hd", "watermark_enabled": False}
+    assert checked_task_body(body) == (
+        "dog",
+        {"width": 1568, "height": 1056, "count": 1, "b64": False, "revised": False},
+    )
+
+
+def test_a_model_without_the_task_api_is_1212_and_names_those_with_it() -> None:
+    refused = rejection({"model": "cogview-4", "prompt": "cat"})
+    assert (refused.code, refused.field) == ("1212", "model")
+    assert refused.english == "cogview-4 has no task API; models with it: glm-image"
+    assert (
+        refused.message_for("zhipu")
+        == "当前模型不支持 async 调用方式。 (cogview-4 has no task API; models with it: glm-image)"
+    )
+    assert refused.message_for("openai") == refused.english
+    assert str(refused) == refused.english
+
+
+def test_an_unknown_model_is_1211() -> None:
+    refused = rejection({"model": "nope", "prompt": "cat"})
+    assert (refused.code, refused.field, refused.english) == ("1211", "model", "model 'nope' does not exist")
+    assert refused.platform == "模型不存在，请检查模型代码。"
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "english"),
+    [
+        (
+            {"size": "1000x1000"},
+            "size",
+            "size: 1000x1000 is not valid for glm-image: width and height",
+        ),
+        ({"user_id": "abcdef\udc80"}, "user_id", "user_id: character 7 is a lone surrogate (U+DC80)"),
+        ({"prompt": "   "}, "prompt", "prompt: must not be empty or only whitespace"),
+    ],
+)
+def test_what_only_the_model_s_rules_refuse_is_1214_naming_the_field(
+    change: dict[str, Any], field: str, english: str
+) -> None:
+    refused = rejection({"model": "glm-image", "prompt": "cat", **change})
+    assert (refused.code, refused.field, refused.platform) == ("1214", field, f"{field}参数非法。请检查文档。")
+    assert refused.english.startswith(english)
+    assert refused.message_for("zhipu") == f"{field}参数非法。请检查文档。 ({refused.english})"
+    assert isinstance(refused.__cause__, ValueError)
+
+
+def test_a_body_that_is_not_an_object_is_1210() -> None:
+    refused = rejection([1])
+    assert (refused.code, refused.field, refused.english) == ("1210", None, "The body must be a JSON object.")
