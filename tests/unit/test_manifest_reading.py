@@ -360,19 +360,23 @@ def test_appended_records_are_whole_lines_with_their_text_as_written(tmp_path: P
     )
 
 
+def disk_takes(monkeypatch: pytest.MonkeyPatch, *taken: int) -> None:
+    """The next writes take only ``taken`` bytes each (a full disk); the writes after them, all."""
+    real_write = os.write
+    left = list(taken)
+
+    def short_write(fd: int, data: bytes) -> int:
+        return real_write(fd, data[: left.pop(0)] if left else data)
+
+    monkeypatch.setattr(os, "write", short_write)
+
+
 def test_a_line_the_disk_cut_is_ended_before_the_next_and_counted(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     path = tmp_path / MANIFEST
     appender = Appender(path, line_count=0)
-    real_write = os.write
-    takes: list[int | None] = [10, None]
-
-    def short_write(fd: int, data: bytes) -> int:
-        take = takes.pop(0) if takes else None
-        return real_write(fd, data if take is None else data[:take])
-
-    monkeypatch.setattr(os, "write", short_write)
+    disk_takes(monkeypatch, 10)
     with pytest.raises(OSError, match="the disk took only part of a manifest line") as cut:
         appender.append(record("a", "generated", urls=["u"]))
     assert cut.value.errno == errno.ENOSPC
@@ -389,14 +393,7 @@ def test_a_write_that_took_only_the_line_break_leaves_no_line_open(
 ) -> None:
     path = tmp_path / MANIFEST
     appender = Appender(path, line_count=0)
-    real_write = os.write
-    takes: list[int | None] = [5, 1, None]
-
-    def short_write(fd: int, data: bytes) -> int:
-        take = takes.pop(0) if takes else None
-        return real_write(fd, data if take is None else data[:take])
-
-    monkeypatch.setattr(os, "write", short_write)
+    disk_takes(monkeypatch, 5, 1)
     for _ in range(2):
         with pytest.raises(OSError, match="only part"):
             appender.append(record("a", "generated", urls=["u"]))
