@@ -4,13 +4,16 @@ refused, what each refusal says and suggests, and where its warnings point."""
 from __future__ import annotations
 
 import math
+import os
 import warnings
+from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
+import zhipu_images
 from zhipu_images import RequestValidationError
 from zhipu_images._rules import MODELS, CustomSizes, ModelRules
 from zhipu_images._sizes import FORMAT_HINT, nearest_valid_size, parse_size
@@ -20,6 +23,17 @@ from zhipu_images._validation import (
     checked_extra_body,
     validate_request,
 )
+
+
+def assert_warned_at_the_caller(caught: Any) -> None:
+    """Each warning names this file, the caller's, as its place. Under ``make mutation`` a trampoline stands between
+    the caller and each library function, so there the check is only that no warning points into the library."""
+    places = {w.filename for w in caught}
+    if "MUTANT_UNDER_TEST" in os.environ:
+        library = Path(zhipu_images.__file__).parent
+        assert not any(Path(place).is_relative_to(library) for place in places), places
+    else:
+        assert places == {__file__}
 
 
 def refusal(model: str, **arguments: Any) -> RequestValidationError:
@@ -170,7 +184,7 @@ def test_outside_the_recommended_range_is_a_warning_that_points_at_the_caller() 
         "size 1024x2080 is valid for glm-image, but 1024-2048 px per side is recommended",
     ]
     assert {w.category for w in caught} == {SizeOutsideRecommendedRangeWarning}
-    assert {w.filename for w in caught} == {__file__}
+    assert_warned_at_the_caller(caught)
 
 
 # models
@@ -198,7 +212,7 @@ def test_an_unknown_model_allowed_warns_at_the_caller_and_takes_only_the_schema_
     with pytest.warns(UnspecifiedModelWarning, match="neither in the rules table nor in the spec") as caught:
         request = validate_request("cogview-9", "a cat", size="4000x3000", allow_unknown_model=True)
     assert request.size == "4000x3000"
-    assert {w.filename for w in caught} == {__file__}
+    assert_warned_at_the_caller(caught)
     with pytest.warns(UnspecifiedModelWarning):
         error = refusal("cogview-9", style="vivid", allow_unknown_model=True)
     assert (error.field, error.rule, error.value) == ("style", "unsupported_parameter", "vivid")
