@@ -2,10 +2,10 @@
 
 mutmut names modules from the folder it mutates (``src/`` or the root), so the run happens in a copy of the
 checkout, ``.mutation/``, with ``wrapper/`` as ``src/``; it is kept between runs, and mutmut re-tests only what
-changed in the code. When the tests changed since the last run, the mutants that survived it are tested again
-(a new test may kill them; one that was killed stays killed). The report counts, per module, the mutants
-killed and those that survived, and sets apart the
-survivors that change only the text of a message (a string literal), which no behaviour depends on.
+changed in the code. When the tests changed since the last complete run (or none completed), the mutants that
+survived and those no test covered are tested again (a new test may kill them; one that was killed stays killed).
+The report counts, per module, the mutants killed and those that survived, and sets apart the survivors that change
+only the text of a message (a string literal), which no behaviour depends on.
 """
 
 from __future__ import annotations
@@ -64,9 +64,11 @@ def tests_digest() -> str:
     return digest.hexdigest()
 
 
-def survivors_listed() -> list[str]:
-    listed = mutmut("results", capture=True).stdout
-    return [line.strip().rpartition(": ")[0] for line in listed.splitlines() if line.strip().endswith(": survived")]
+def not_killed_listed() -> list[str]:
+    """The mutants that survived or that no test covered, as mutmut's last results name them."""
+    listed = mutmut("results", "--all", "true", capture=True).stdout
+    statuses = (": survived", ": no tests")
+    return [line.strip().rpartition(": ")[0] for line in listed.splitlines() if line.strip().endswith(statuses)]
 
 
 def main() -> int:
@@ -75,10 +77,11 @@ def main() -> int:
     tests_seen = STAGE / "tests.sha256"
     digest = tests_digest()
     run = mutmut("run", "--max-children", workers)
-    if run.returncode == 0 and tests_seen.exists() and tests_seen.read_text() != digest:
-        again = survivors_listed()
+    tests_changed = not tests_seen.exists() or tests_seen.read_text() != digest
+    if run.returncode == 0 and tests_changed:
+        again = not_killed_listed()
         if again:
-            print(f"mutation: the tests changed; testing the {len(again)} survivors again")
+            print(f"mutation: the tests changed; testing the {len(again)} mutants not killed again")
             run = mutmut("run", "--max-children", workers, *again)
     if run.returncode != 0:
         print(f"mutation: mutmut run failed (exit {run.returncode})")
