@@ -109,7 +109,8 @@ def test_parse_keeps_every_field_and_defaults_the_optional_ones() -> None:
 @pytest.mark.parametrize(
     ("name", "index"),
     [("L1-k-0.png", 0), ("L12-abc-3.jpg", 3), ("L1-k-99999.png", 99999), ("L1-k-100000.png", None),
-     ("L1-k-x.png", None), ("L1-k-.png", None), ("L1-k-2", 2), ("7.png", 7)],
+     ("L1-k-x.png", None), ("L1-k-.png", None), ("L1-k-2", 2), ("7.png", 7), ("L1-v1.2-3.png", 3),
+     ("L1-a.b.c-4.jpeg", 4)],
 )  # fmt: skip
 def test_an_image_s_place_is_read_from_its_file_name(name: str, index: int | None) -> None:
     assert image_index(name) == index
@@ -165,16 +166,43 @@ def test_an_image_someone_else_owns_is_checked_without_o_noatime(
         os.close(folder)
 
 
-def test_a_file_the_reader_may_not_open_is_not_an_image(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+@pytest.mark.parametrize(("no_atime", "code"), [(0, errno.EACCES), (0o1000000, errno.EACCES), (0, errno.EPERM)])
+def test_a_file_the_reader_may_not_open_is_not_an_image(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, no_atime: int, code: int
+) -> None:
+    """Only EPERM while asking for O_NOATIME makes the check ask again without it; any other refusal is final."""
     image(tmp_path, "a.png")
-    monkeypatch.setattr(_manifest, "_no_atime", 0)
+    monkeypatch.setattr(_manifest, "_no_atime", no_atime)
+    calls: list[int] = []
 
     def refuse(*args: Any, **kwargs: Any) -> int:
-        raise PermissionError(errno.EACCES, "Permission denied")
+        calls.append(1)
+        raise PermissionError(code, os.strerror(code))
 
     monkeypatch.setattr(os, "open", refuse)
     assert not is_image(str(tmp_path / "a.png"))
-    assert _manifest._no_atime == 0
+    assert _manifest._no_atime == no_atime
+    assert len(calls) == 1
+
+
+def test_a_file_that_cannot_be_read_is_not_an_image_and_is_closed(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    image(tmp_path, "a.png")
+    closed: list[int] = []
+    real_close = os.close
+
+    def failing_read(fd: int, size: int) -> bytes:
+        raise OSError(errno.EIO, "Input/output error")
+
+    def counted_close(fd: int) -> None:
+        closed.append(fd)
+        real_close(fd)
+
+    monkeypatch.setattr(os, "read", failing_read)
+    monkeypatch.setattr(os, "close", counted_close)
+    assert not is_image(str(tmp_path / "a.png"))
+    assert len(closed) == 1
 
 
 def test_saved_files_are_the_recorded_names_that_are_images_in_the_folder(tmp_path: Path) -> None:
@@ -184,7 +212,7 @@ def test_saved_files_are_the_recorded_names_that_are_images_in_the_folder(tmp_pa
     image(tmp_path, "L1-k-1.png", b"not an image")
     image(tmp_path / "sub", "L1-k-3.png")
     image(tmp_path, "noindex.png")
-    names = ["L1-k-0.png", "L1-k-1.png", "L1-k-2.png", "sub/L1-k-3.png", "noindex.png", "L1-k-4.png", "..", "."]
+    names = ["noindex.png", "L1-k-0.png", "L1-k-1.png", "..", "L1-k-2.png", "sub/L1-k-3.png", "L1-k-4.png", "."]
     rec = Record(key="k", line=1, status="failed", files=names, urls=[], error=None)
     expected = {0: "L1-k-0.png", 2: "L1-k-2.png"}
     assert saved_files(tmp_path, rec) == expected
@@ -228,17 +256,19 @@ def test_each_item_s_latest_record_decides(tmp_path: Path) -> None:
         record("other-code", "failed", line=9, error={"code": "1302"}),
         record("no-error", "failed", line=10),
         record("filtered-by-other", "done", line=11, files=["L11-x-0.png"], error={"code": "1301"}),
+        record("saved-later", "generated", line=12, urls=["u"]),
+        record("saved-later", "done", line=12, files=["L4-redone-0.png"], urls=["u"]),
     )
     run = previous_run(out)
-    assert run.done == {"done", "redone"}
+    assert run.done == {"done", "redone", "saved-later"}
     assert set(run.pending) == {"partial", "paid", "task"}
     assert run.pending["paid"].urls == ["u"]
     assert run.pending["task"].tasks == ["", "t-1"]
     assert run.filtered == {"filtered"}
     assert run.skipped_lines == []
     # compacted: one line per item worth keeping, in their order; the places of the pending ones follow
-    assert manifest_keys(out) == ["done", "partial", "paid", "redone", "filtered", "task"]
-    assert run.line_count == 6
+    assert manifest_keys(out) == ["done", "partial", "paid", "redone", "filtered", "task", "saved-later"]
+    assert run.line_count == 7
     assert run.pending_lines == {"partial": 1, "paid": 2, "filtered": 4, "task": 5}
 
 
@@ -281,6 +311,10 @@ def test_a_manifest_that_needs_nothing_dropped_is_not_rewritten(tmp_path: Path) 
     assert path.stat().st_ino == before
     assert run.pending_lines == {"b": 1}
     assert run.line_count == 2
+    empty = write_manifest(tmp_path / "empty")
+    before = empty.stat().st_ino
+    assert previous_run(tmp_path / "empty").line_count == 0
+    assert empty.stat().st_ino == before
 
 
 def test_temporary_files_of_a_killed_run_are_swept_and_nothing_else(tmp_path: Path) -> None:
@@ -290,6 +324,21 @@ def test_temporary_files_of_a_killed_run_are_swept_and_nothing_else(tmp_path: Pa
         (tmp_path / name).write_bytes(b"x")
     previous_run(tmp_path)
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(names[2:])
+
+
+def test_a_temporary_file_another_process_removed_first_is_no_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / f"{TEMP_PREFIX}1.part").write_bytes(b"x")
+    real_unlink = os.unlink
+
+    def removed_first(path: Any, *args: Any, **kwargs: Any) -> None:
+        real_unlink(path, *args, **kwargs)
+        raise FileNotFoundError(errno.ENOENT, "No such file or directory")
+
+    monkeypatch.setattr(os, "unlink", removed_first)
+    assert previous_run(tmp_path).line_count == 0
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_a_symlinked_or_special_manifest_is_refused_with_what_to_do(tmp_path: Path) -> None:
@@ -335,6 +384,25 @@ def test_a_rewrite_that_fails_leaves_the_manifest_as_it_was(tmp_path: Path, monk
     assert sorted(p.name for p in tmp_path.iterdir()) == [MANIFEST]
 
 
+def test_a_rewrite_that_cannot_make_its_temporary_file_says_why(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = write_manifest(tmp_path, record("a", "generated", urls=["u"]), record("b", "generated", urls=["u"]))
+    before = path.read_bytes()
+    real_open = os.open
+
+    def no_new_files(file: Any, flags: int, *args: Any, **kwargs: Any) -> int:
+        if flags & os.O_CREAT:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_open(file, flags, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", no_new_files)
+    with pytest.raises(ManifestError, match=r"^cannot open .*\.part: No space left on device$"):
+        drop_lines(tmp_path, LineMarks([0]))
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == [MANIFEST]
+
+
 def test_line_marks_grow_to_any_index() -> None:
     marks = LineMarks()
     assert not marks
@@ -344,6 +412,8 @@ def test_line_marks_grow_to_any_index() -> None:
     assert marks
     assert [i for i in range(100_001) if i in marks] == [0, 7, 8, 9, 63, 64, 1000, 100_000]
     assert "0" not in marks
+    assert 8 not in LineMarks([0])  # one past the last byte
+    assert 16 not in LineMarks([0, 8])
 
 
 def test_appended_records_are_whole_lines_with_their_text_as_written(tmp_path: Path) -> None:
@@ -353,6 +423,8 @@ def test_appended_records_are_whole_lines_with_their_text_as_written(tmp_path: P
     assert appender.append(record("lone\udc80", "generated", urls=["u"])) == 4
     appender.close()
     raw = path.read_bytes()
+    assert raw.count(b"\n") == 2  # no line left open, none empty
+    assert b"\n\n" not in raw
     assert "图像".encode() in raw  # UTF-8, not \\u escapes
     assert b"lone\\udc80" in raw  # a lone surrogate is written as its escape, not refused
     assert parse(raw.splitlines()[0]) == Record(
@@ -375,13 +447,13 @@ def test_a_line_the_disk_cut_is_ended_before_the_next_and_counted(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     path = tmp_path / MANIFEST
-    appender = Appender(path, line_count=0)
+    appender = Appender(path, line_count=5)
     disk_takes(monkeypatch, 10)
     with pytest.raises(OSError, match="the disk took only part of a manifest line") as cut:
         appender.append(record("a", "generated", urls=["u"]))
     assert cut.value.errno == errno.ENOSPC
-    assert appender.lines == 1  # the cut line is a line of the file
-    assert appender.append(record("b", "generated", urls=["u"])) == 1
+    assert appender.lines == 6  # the cut line is a line of the file
+    assert appender.append(record("b", "generated", urls=["u"])) == 6
     appender.close()
     lines = path.read_bytes().split(b"\n")
     assert parse(lines[0]) == "not JSON"
@@ -428,6 +500,35 @@ def test_the_manifest_is_synced_at_the_interval_in_one_thread(tmp_path: Path, mo
     appender.close()
     assert len(synced) == 2
     assert len(set(synced)) == 1
+
+
+def test_a_finished_sync_lets_the_next_interval_sync_again_and_a_failed_one_stops_the_next_append(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    now = [1000.0]
+    outcomes = [None, None, OSError(errno.EIO, "Input/output error")]
+    synced: list[int] = []
+    monkeypatch.setattr(time, "monotonic", lambda: now[0])
+
+    def fsync(fd: int) -> None:
+        synced.append(fd)
+        failure = outcomes.pop(0) if outcomes else None
+        if failure is not None:
+            raise failure
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    appender = Appender(tmp_path / MANIFEST, line_count=0)
+    for key, sync_before in (("a", 0), ("b", 1), ("c", 2)):
+        now[0] += _manifest.SYNC_INTERVAL
+        assert appender._syncing is None or appender._syncing.exception(timeout=10) is None
+        assert len(synced) == sync_before
+        appender.append(record(key, "generated", urls=["u"]))
+    assert appender._syncing is not None
+    appender._syncing.exception(timeout=10)  # the failed one
+    with pytest.raises(OSError, match="Input/output error"):
+        appender.append(record("d", "generated", urls=["u"]))
+    appender.close()
+    assert manifest_keys(tmp_path) == ["a", "b", "c"]
 
 
 def test_appending_to_a_symlink_is_refused(tmp_path: Path) -> None:
