@@ -209,3 +209,45 @@ def test_only_the_code_that_means_try_later_is_retried_for_its_account() -> None
     assert (later.retryable, later.scope) == (True, "request")
     locked = error_from_response(answer({"error": {"code": "1121"}}, 400))
     assert not locked.retryable
+
+
+# the key where a server echoes it
+
+
+def escaped(text: str) -> str:
+    """``text`` as a JSON string with its ``a``s written as escapes: bytes that do not contain it."""
+    return json.dumps(text).replace("a", "\\u0061")
+
+
+def test_an_error_s_message_with_the_key_in_escapes_is_masked() -> None:
+    content = f'{{"error": {{"code": "1000", "message": {escaped("bad key " + KEY)}}}}}'.encode()
+    error = error_from_response(answer(content, 401), redact=KEY)
+    assert error.message == f"bad key {MASK}"
+    whole = error_from_response(answer(escaped(KEY).encode(), 400), redact=KEY)
+    assert KEY not in repr(whole) + str(whole)
+    assert _json(escaped(KEY).encode(), redact=KEY) == MASK
+
+
+def test_headers_that_echo_the_key_are_masked_in_errors_and_broken_results() -> None:
+    echoing = {"content-type": f"text/html; key={KEY}", "x-request-id": f"req {KEY}"}
+    not_json = error_from_response(answer(b"<html>", 502, echoing), redact=KEY)
+    assert not_json.message == f"HTTP 502 with a body that is not JSON (text/html; key={MASK})"
+    assert not_json.request_id == f"req {MASK}"
+    coded = error_from_response(answer({"error": {"code": "1302"}}, 429, echoing), redact=KEY)
+    assert coded.request_id == f"req {MASK}"
+    broken = unexpected({"data": "not a list"}, headers=echoing)
+    assert broken.request_id == f"req {MASK}"
+
+
+@pytest.mark.parametrize("body", [[1, 2], "text", 7, None])
+def test_an_error_whose_json_is_not_an_object_is_classed_by_its_status(body: Any) -> None:
+    error = error_from_response(answer(body, 429))
+    assert isinstance(error, RateLimitError)
+    assert (error.message, error.code) == ("HTTP 429 without an error message", None)
+
+
+def test_only_a_content_filter_error_takes_the_content_filter_notes() -> None:
+    body = {"error": {"code": "1302", "message": "busy"}, "contentFilter": [{"role": "user", "level": 2}]}
+    error = error_from_response(answer(body, 429))
+    assert isinstance(error, RateLimitError)
+    assert "content_filter" not in vars(error)
