@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 
@@ -198,6 +200,57 @@ def test_a_sync_waiter_gets_the_slot_freed_by_another_thread() -> None:
     limiter.release(held, None)
     assert got.wait(30)
     waiter.join()
+
+
+class InterruptedAfterWaking(threading.Condition):
+    """A condition whose ``victim`` thread is interrupted (as by Ctrl-C) just after it was woken for a slot;
+    ``entered`` counts the waiters that reached the wait."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.victim: threading.Thread | None = None
+        self.entered = threading.Semaphore(0)
+
+    def wait(self, timeout: float | None = None) -> bool:
+        self.entered.release()
+        return super().wait(timeout)
+
+    def wait_for(self, predicate: Callable[[], Any], timeout: float | None = None) -> Any:
+        found = super().wait_for(predicate, timeout)
+        if threading.current_thread() is self.victim:
+            raise KeyboardInterrupt
+        return found
+
+
+def test_a_sync_waiter_interrupted_after_its_wake_up_passes_it_on() -> None:
+    limiter = Limiter(1)
+    condition = InterruptedAfterWaking()
+    limiter._condition = condition
+    held = limiter.acquire(None)
+    interrupted, got = threading.Event(), threading.Event()
+
+    def first() -> None:
+        try:
+            limiter.acquire(60)
+        except KeyboardInterrupt:
+            interrupted.set()
+
+    def second() -> None:
+        limiter.acquire(60)
+        got.set()
+
+    condition.victim = threading.Thread(target=first, daemon=True)
+    condition.victim.start()
+    assert condition.entered.acquire(timeout=30)  # the first waits before the second
+    waiter = threading.Thread(target=second, daemon=True)  # daemons: a failure here leaves no thread to wait for
+    waiter.start()
+    assert condition.entered.acquire(timeout=30)
+    limiter.release(held, None)  # one slot: one wake-up, which the first takes and loses
+    assert interrupted.wait(30)
+    assert got.wait(30)
+    for thread in (condition.victim, waiter):
+        thread.join()
+    assert limiter.window.in_flight == 1
 
 
 def test_the_async_limiter_counts_slots_feeds_the_cap_and_times_out() -> None:
