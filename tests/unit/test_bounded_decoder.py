@@ -133,6 +133,19 @@ def test_deflate_tells_raw_from_zlib_data_by_its_first_two_bytes_however_they_ar
             assert b"".join(pieces) + decoder.flush() == (b"abc" * 100 if len(body) > 2 else b"")
 
 
+def test_raw_deflate_whose_first_byte_looks_like_zlib_s_is_told_by_the_header_checksum() -> None:
+    """A stored block's first byte may end in 0b1000 (zlib's method 8: its padding bits are free); what tells it
+    from a zlib header is the checksum of the first two bytes (0x0805 is not a multiple of 31)."""
+    stored = b"\x08\x05\x00\xfa\xffhello" + b"\x01\x00\x00\xff\xff"  # "hello", then an empty final block
+    assert zlib.decompress(stored, -zlib.MAX_WBITS) == b"hello"
+    decoder = BoundedDecoder("deflate", cap=100)
+    assert decode(decoder, stored) == b"hello"
+    for first in (0x78, 0x58, 0x08):  # zlib's own first bytes, each with a second byte that makes the sum
+        second = (31 - (first << 8) % 31) % 31
+        with pytest.raises(BodyUndecodable, match="corrupt compressed body"):
+            decode(BoundedDecoder("deflate", cap=100), bytes([first, second]) + b"\xff" * 8)
+
+
 def test_corrupt_data_after_a_good_start_is_undecodable() -> None:
     good = deflated(" ".join(str(i) for i in range(3000)).encode())
     decoder = BoundedDecoder("deflate", cap=100_000)
