@@ -14,7 +14,7 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 import zhipu_images
-from zhipu_images import RequestValidationError
+from zhipu_images import RequestValidationError, _validation
 from zhipu_images._rules import MODELS, CustomSizes, ModelRules
 from zhipu_images._sizes import FORMAT_HINT, nearest_valid_size, parse_size
 from zhipu_images._validation import (
@@ -174,6 +174,7 @@ def test_outside_the_recommended_range_is_a_warning_that_points_at_the_caller() 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         validate_request("glm-image", "a cat", size="1024x2048")
+        validate_request("glm-image", "a cat", size="2048x1056")  # each side at an end of the range
         validate_request("glm-image", "a cat", size="1024x1024")
         validate_request("glm-image", "a cat", size="960x1728")  # recommended, though outside the range
         assert caught == []
@@ -230,6 +231,24 @@ def test_a_name_of_a_hundred_characters_can_be_allowed() -> None:
         assert validate_request("x" * 100, "a cat", allow_unknown_model=True).model == "x" * 100
 
 
+def test_a_model_the_spec_names_without_rules_warns_at_the_caller_and_takes_the_schema_s_rules(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """After ``make regen`` brings a model the rules table does not know yet, it is served, with a warning."""
+    monkeypatch.setattr(_validation, "spec_models", lambda: frozenset({"cogview-5"}))
+    with pytest.warns(UnspecifiedModelWarning) as caught:
+        request = validate_request("cogview-5", "a cat", size="4000x3000")
+    assert [str(w.message) for w in caught] == [
+        "model 'cogview-5' is in the spec but has no documented rules in this version: only the schema checks its "
+        "requests"
+    ]
+    assert_warned_at_the_caller(caught)
+    assert (request.model, request.size, request.rules.name) == ("cogview-5", "4000x3000", "cogview-5")
+    error = refusal("cogview", allow_unknown_model=False)
+    assert error.suggestion is not None
+    assert "cogview-3-flash, dall-e-2, dall-e-3, cogview-5 (a newer one" in error.suggestion
+
+
 def test_a_parameter_the_model_does_not_take_names_the_models_that_do() -> None:
     error = refusal("dall-e-2", quality="hd")
     assert (error.field, error.rule, error.value) == ("quality", "unsupported_parameter", "hd")
@@ -252,6 +271,44 @@ def test_the_prompt_limit_is_inclusive_and_its_refusal_names_longer_models() -> 
     assert error.suggestion is not None
     assert error.suggestion.startswith("shorten it, or use a model that takes longer prompts: ")
     assert "dall-e-2" not in error.suggestion
+
+
+LONGER = "shorten it, or use a model that takes longer prompts: glm-image, cogview-4-250304, cogview-4, cogview-3-flash"
+
+
+@pytest.mark.parametrize(
+    ("model", "arguments", "expected"),
+    [
+        ("cogview-4", {"prompt": None}, ("prompt", "required", None, None, "a prompt is required")),
+        ("cogview-4", {"prompt": 5}, ("prompt", "type", 5, None, "must be a string, got int")),
+        ("cogview-4", {"prompt": " \n"}, ("prompt", "blank", " \n", None, "must not be empty or only whitespace")),
+        ("cogview-4", {"prompt": "猫\udc80"}, ("prompt", "encoding", "猫\udc80",
+            "re-read the source as UTF-8, or remove the character",
+            "character 2 is a lone surrogate (U+DC80), not text UTF-8 can carry; it usually comes from bytes that "
+            "were not UTF-8")),
+        ("dall-e-3", {"prompt": "x" * 4001}, ("prompt", "max_length", "x" * 40 + "…", LONGER,
+            "4001 characters is over dall-e-3's limit of 4000")),
+        ("cogview-4", {"n": "2"}, ("n", "type", "2", None, "must be an integer, got str")),
+        ("cogview-4", {"n": 0}, ("n", "range", 0, "use 1-10", "0 is outside 1-10 for cogview-4")),
+        ("cogview-4", {"n": 11}, ("n", "range", 11, "use 1-10", "11 is outside 1-10 for cogview-4")),
+        ("dall-e-3", {"n": 0}, ("n", "range", 0, "use n=1", "0 is outside 1-1 for dall-e-3")),
+        ("dall-e-3", {"n": 10}, ("n", "range", 10,
+            "use n=1, or a model that allows n=10: glm-image, cogview-4-250304, cogview-4, cogview-3-flash, dall-e-2",
+            "10 is outside 1-1 for dall-e-3")),
+        ("cogview-4", {"quality": "hd"}, ("quality", "unsupported_by_model", "hd",
+            "cogview-4 accepts standard; 'hd' is supported by glm-image, cogview-4-250304, dall-e-3",
+            "'hd' is not accepted by cogview-4")),
+        ("cogview-4", {"quality": "best"}, ("quality", "not_allowed", "best", "cogview-4 accepts standard",
+            "'best' is not accepted by cogview-4")),
+        ("dall-e-3", {"style": 5}, ("style", "not_allowed", 5, "dall-e-3 accepts vivid, natural",
+            "5 is not accepted by dall-e-3")),
+    ],
+)  # fmt: skip
+def test_each_refusal_names_its_field_rule_value_suggestion_and_reason(
+    model: str, arguments: dict[str, Any], expected: tuple[str, str, object, str | None, str]
+) -> None:
+    error = refusal(model, **arguments)
+    assert (error.field, error.rule, error.value, error.suggestion, error.detail) == expected
 
 
 # extra_body
