@@ -4,8 +4,8 @@ mutmut names modules from the folder it mutates (``src/`` or the root), so the r
 checkout, ``.mutation/``, with ``wrapper/`` as ``src/``; it is kept between runs, and mutmut re-tests only what
 changed in the code. When the tests changed since the last complete run (or none completed), the mutants that
 survived and those no test covered are tested again (a new test may kill them; one that was killed stays killed).
-The report counts, per module, the mutants killed and those that survived, and sets apart the survivors that change
-only the text of a message (a string literal), which no behaviour depends on.
+The report counts, per module, the mutants killed, timed out, survived and not covered, and sets apart the
+survivors that change only the text of a message (a string literal), which no behaviour depends on.
 """
 
 from __future__ import annotations
@@ -57,6 +57,16 @@ def text_only(name: str) -> bool:
     return all(_STRING.sub('""', old) == _STRING.sub('""', new) for old, new in zip(removed, added, strict=True))
 
 
+#: the module of a mutant's name: ``pkg.mod.x_function__mutmut_3``, ``pkg.mod.xǁClassǁmethod__mutmut_3``
+_MODULE = re.compile(r"(.+?)\.x[_ǁ]")
+
+
+def _score(counts: Counter[str]) -> float:
+    caught = counts["killed"] + counts["timeout"]
+    behaviour = caught + counts["survived"] + counts["no tests"]
+    return caught / behaviour if behaviour else 1.0
+
+
 def tests_digest() -> str:
     digest = hashlib.sha256()
     for path in sorted((ROOT / "tests").rglob("*.py")):
@@ -92,26 +102,25 @@ def main() -> int:
     survivors: list[tuple[str, bool]] = []
     for line in listed.splitlines():
         name, _, status = line.strip().rpartition(": ")
-        if not name:
+        named = _MODULE.match(name)
+        if named is None:
             continue
-        module = name.split(".x", 1)[0].rsplit(".", 1)[0] if ".xǁ" in name else name.rsplit(".", 1)[0]
-        outcomes.setdefault(module, Counter())[status] += 1
+        only_text = status == "survived" and text_only(name)
         if status == "survived":
-            survivors.append((name, text_only(name)))
-    text = {name for name, only_text in survivors if only_text}
-    print(f"{'module':45} {'killed':>7} {'survived':>9} {'(text only)':>12} {'other':>6}  score")
+            survivors.append((name, only_text))
+        outcomes.setdefault(named[1], Counter())["text only" if only_text else status] += 1
+    columns = ("killed", "timeout", "survived", "no tests", "text only")
+    print(f"{'module':34}" + "".join(f"{column:>11}" for column in columns) + "      score")
     totals: Counter[str] = Counter()
     for module, counts in sorted(outcomes.items()):
-        texts = sum(1 for name, _ in survivors if name.startswith(module + ".") and name in text)
-        other = sum(counts.values()) - counts["killed"] - counts["survived"]
-        behaviour = counts["killed"] + counts["survived"] - texts
-        score = counts["killed"] / behaviour if behaviour else 1.0
         totals.update(counts)
-        totals["text"] += texts
-        print(f"{module:45} {counts['killed']:7} {counts['survived']:9} {texts:12} {other:6}  {score:.1%}")
-    behaviour = totals["killed"] + totals["survived"] - totals["text"]
-    score = totals["killed"] / behaviour if behaviour else 1.0
-    print(f"killed {totals['killed']} of {behaviour} mutants that change behaviour: {score:.1%}")
+        print(f"{module:34}" + "".join(f"{counts[column]:11}" for column in columns) + f"  {_score(counts):>9.1%}")
+    caught = totals["killed"] + totals["timeout"]
+    print(
+        f"caught {caught} of the {caught + totals['survived'] + totals['no tests']} mutants that change behaviour "
+        f"({_score(totals):.1%}; a timeout is caught, a mutant no test covers is not; "
+        f"{totals['text only']} that change only a message's text are left out)"
+    )
     report = STAGE / "survivors.txt"
     report.write_text("".join(f"{name}{' (text only)' if only else ''}\n" for name, only in survivors))
     print(f"survivors: {report} (mutmut show NAME in {STAGE} for each one's change)")
