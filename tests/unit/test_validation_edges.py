@@ -110,6 +110,8 @@ def test_each_size_rule_is_named_with_its_numbers(model: str, size: str, rule: s
         ("cogview-4", (2048, 2048), "1440x1440"),  # over the pixel cap: scaled down, then rounded down
         ("cogview-4", (4000, 2000), "2048x1024"),  # over the longest side: both sides shrink, 2:1 stays 2:1
         ("cogview-4", (1000, 3000), "688x2048"),
+        ("cogview-4", (3000, 1200), "2048x816"),  # the longest side binds before the pixel cap does
+        ("cogview-4", (4001, 2000), "2048x1024"),  # rounded up to exactly the pixel cap: kept
         ("cogview-4", (100, 2048), "512x2048"),
         ("cogview-4", (0, 0), "512x512"),
         ("glm-image", (999_999, 1), "131072x32"),

@@ -190,8 +190,9 @@ def _model(model: object, allow_unknown: bool) -> ModelRules:
 
 
 def _encodable_name(model: str) -> bool:
-    """A model name that can be sent: printable text, no control characters, at most 100 characters."""
-    return len(model) <= 100 and model.isprintable() and not any(0xD800 <= ord(c) <= 0xDFFF for c in model)
+    """A model name that can be sent: printable text (no control characters, and no lone surrogate: those are
+    not printable), at most 100 characters."""
+    return len(model) <= 100 and model.isprintable()
 
 
 def _prompt(rules: ModelRules, prompt: object) -> str:
