@@ -35,10 +35,13 @@ def nothing_prepared() -> Iterator[None]:
 
 
 def _git_status() -> str | None:
-    """``git status --porcelain`` of the checkout, or None where it is not a git repository."""
+    """``git status --porcelain`` of the checkout, or None where it is not a git repository, or where the suite
+    runs in ``make mutation``'s copy (inside the checkout, whose status would be the developer's, not the suite's)."""
     import subprocess
     from pathlib import Path
 
+    if "MUTANT_UNDER_TEST" in os.environ:
+        return None
     root = Path(__file__).resolve().parent.parent
     try:
         done = subprocess.run(["git", "status", "--porcelain"], cwd=root, capture_output=True, text=True, timeout=30)
