@@ -1,6 +1,6 @@
-"""The fake's checks of a task submission, called directly: the code, field and words of each refusal, and what an
-accepted one asks the generator for. A fake that refused differently from the platform would pass tests that the
-platform then fails."""
+"""The fake's checks of a generation request and of a task submission, called directly: the code, field and words
+of each refusal, and what an accepted one asks the generator for. A fake that refused differently from the platform
+would pass tests that the platform then fails."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from zhipu_images.fake._request_checks import Rejection, checked_task_body
+from zhipu_images.fake._answers import MESSAGES
+from zhipu_images.fake._request_checks import Rejection, checked_body, checked_task_body
 
 
 def rejection(body: Any) -> Rejection:
@@ -72,3 +73,54 @@ def test_what_only_the_model_s_rules_refuse_is_1214_naming_the_field(
 def test_a_body_that_is_not_an_object_is_1210() -> None:
     refused = rejection([1])
     assert (refused.code, refused.field, refused.english) == ("1210", None, "The body must be a JSON object.")
+
+
+# generation requests
+
+
+def refused_generation(provider: str, body: dict[str, Any]) -> Rejection:
+    with pytest.raises(Rejection) as caught:
+        checked_body(provider, body)
+    return caught.value
+
+
+def test_an_unknown_model_is_1211_naming_the_endpoint_s_own_models() -> None:
+    refused = refused_generation("zhipu", {"model": "midjourney", "prompt": "cat"})
+    assert (refused.code, refused.platform, refused.field) == ("1211", MESSAGES["1211"], "model")
+    assert refused.english == (
+        "model 'midjourney' does not exist; known: glm-image, cogview-4-250304, cogview-4, cogview-3-flash"
+    )
+    elsewhere = refused_generation("openai", {"model": "glm-image", "prompt": "cat"})
+    assert elsewhere.code == "1211"
+    assert elsewhere.english == "model 'glm-image' does not exist; known: dall-e-2, dall-e-3"
+
+
+def test_of_several_schema_errors_the_first_field_by_name_is_answered() -> None:
+    refused = refused_generation("zhipu", {"model": "cogview-4", "prompt": "cat", "watermark_enabled": 5, "user_id": 5})
+    assert (refused.code, refused.platform, refused.english, refused.field) == (
+        "1214",
+        "user_id参数非法。请检查文档。",
+        "user_id: 5 is not of type 'string'",
+        "user_id",
+    )
+
+
+def test_a_schema_error_other_than_a_list_of_values_speaks_before_the_model_s_rules() -> None:
+    refused = refused_generation("zhipu", {"model": "cogview-4", "prompt": "cat", "size": 7})
+    assert (refused.code, refused.english, refused.field) == ("1214", "size: 7 is not of type 'string'", "size")
+
+
+@pytest.mark.parametrize(
+    ("provider", "body", "field", "says"),
+    [
+        ("openai", {"model": "dall-e-2", "prompt": "cat", "style": "vivid"}, "style", "dall-e-2 does not take style"),
+        ("openai", {"model": "dall-e-2", "prompt": "cat", "user": "u\udc80"}, "user_id", "lone surrogate"),
+        ("zhipu", {"model": "cogview-4", "prompt": "cat", "user_id": "user-\udc80"}, "user_id", "lone surrogate"),
+    ],
+)
+def test_what_only_the_model_s_rules_refuse_in_a_generation_is_1214_naming_the_field(
+    provider: str, body: dict[str, Any], field: str, says: str
+) -> None:
+    refused = refused_generation(provider, body)
+    assert (refused.code, refused.field) == ("1214", field)
+    assert says in refused.english
