@@ -165,8 +165,9 @@ def test_a_body_that_is_not_json_keeps_its_cause() -> None:
 
 
 def test_a_proxy_s_407_says_what_the_proxy_needs() -> None:
-    error = error_from_response(_answer(407, b""))
+    error = error_from_response(_answer(407, b'{"error": {"code": "1302"}}'))
     assert "a proxy on the way asks for credentials" in str(error)
+    assert (type(error), error.status_code, error.code) == (APIError, 407, None)  # the proxy's, whatever the body
 
 
 def test_a_failed_connection_error_is_a_connection_error() -> None:

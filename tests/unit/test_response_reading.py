@@ -251,3 +251,9 @@ def test_only_a_content_filter_error_takes_the_content_filter_notes() -> None:
     error = error_from_response(answer(body, 429))
     assert isinstance(error, RateLimitError)
     assert "content_filter" not in vars(error)
+
+
+def test_a_result_s_request_id_header_that_echoes_the_key_is_masked() -> None:
+    body = {"data": [{"url": "https://x/1.png"}]}
+    result = result_from_response(answer(body, headers={"x-request-id": f"req {KEY}"}), REQUEST, redact=KEY)
+    assert result.request_ids == (f"req {MASK}",)
