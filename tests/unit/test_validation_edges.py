@@ -88,6 +88,10 @@ def test_sizes_on_the_boundaries_are_valid(model: str, size: str) -> None:
         ("cogview-4", "512x496", "side_range", "each side must be 512-2048 px"),
         ("cogview-4", "1000x1024", "multiple_of", "width and height must be multiples of 16"),
         ("cogview-4", "1024x1000", "multiple_of", "width and height must be multiples of 16"),
+        ("cogview-4", "512x1000", "multiple_of", "width and height must be multiples of 16"),  # sides at the ends
+        ("cogview-4", "1000x512", "multiple_of", "width and height must be multiples of 16"),
+        ("cogview-4", "1000x2048", "multiple_of", "width and height must be multiples of 16"),
+        ("cogview-4", "2048x1000", "multiple_of", "width and height must be multiples of 16"),
         ("cogview-4", "2048x1040", "max_pixels", "2129920 pixels is over the limit of 2^21 = 2097152"),
         ("glm-image", "16x1024", "side_range", "each side must be at least 32 px"),
         ("glm-image", "4096x2048", "max_pixels", "8388608 pixels is over the limit of 2^22 = 4194304"),
