@@ -18,6 +18,12 @@ def rejection(body: Any) -> Rejection:
     return caught.value
 
 
+def refused_generation(provider: str, body: dict[str, Any]) -> Rejection:
+    with pytest.raises(Rejection) as caught:
+        checked_body(provider, body)
+    return caught.value
+
+
 def test_an_accepted_task_asks_for_one_image_by_url_at_its_size_or_the_default() -> None:
     assert checked_task_body({"model": "glm-image", "prompt": "cat"}) == (
         "cat",
@@ -73,15 +79,23 @@ def test_what_only_the_model_s_rules_refuse_is_1214_naming_the_field(
 def test_a_body_that_is_not_an_object_is_1210() -> None:
     refused = rejection([1])
     assert (refused.code, refused.field, refused.english) == ("1210", None, "The body must be a JSON object.")
+    assert refused.platform == MESSAGES["1210"]
+
+
+@pytest.mark.parametrize("missing", ["model", "prompt"])
+def test_a_missing_required_field_is_1213_naming_it(missing: str) -> None:
+    body = {"model": "glm-image", "prompt": "cat"}
+    del body[missing]
+    for refused in (rejection(body), refused_generation("zhipu", body)):
+        assert (refused.code, refused.platform, refused.english, refused.field) == (
+            "1213",
+            f"未正常接收到{missing}参数。",
+            f"{missing} is required",
+            missing,
+        )
 
 
 # generation requests
-
-
-def refused_generation(provider: str, body: dict[str, Any]) -> Rejection:
-    with pytest.raises(Rejection) as caught:
-        checked_body(provider, body)
-    return caught.value
 
 
 def test_an_unknown_model_is_1211_naming_the_endpoint_s_own_models() -> None:

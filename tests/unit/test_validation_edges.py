@@ -308,6 +308,10 @@ LONGER = "shorten it, or use a model that takes longer prompts: glm-image, cogvi
             "'best' is not accepted by cogview-4")),
         ("dall-e-3", {"style": 5}, ("style", "not_allowed", 5, "dall-e-3 accepts vivid, natural",
             "5 is not accepted by dall-e-3")),
+        ("cogview-4", {"user_id": 123456}, ("user_id", "type", 123456, None, "must be a string, got int")),
+        ("cogview-4", {"user_id": "abc"}, ("user_id", "length", "abc", None, "3 characters; it must be 6-128")),
+        ("cogview-4", {"watermark_enabled": "no"}, ("watermark_enabled", "type", "no", None,
+            "must be true or false, got str")),
     ],
 )  # fmt: skip
 def test_each_refusal_names_its_field_rule_value_suggestion_and_reason(
