@@ -136,5 +136,5 @@ def test_what_only_the_model_s_rules_refuse_in_a_generation_is_1214_naming_the_f
     provider: str, body: dict[str, Any], field: str, says: str
 ) -> None:
     refused = refused_generation(provider, body)
-    assert (refused.code, refused.field) == ("1214", field)
+    assert (refused.code, refused.field, refused.platform) == ("1214", field, f"{field}参数非法。请检查文档。")
     assert says in refused.english
