@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import pickle
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
@@ -81,7 +82,8 @@ def _filtered(_: Any) -> ImagesError:
 
 
 def test_an_error_returned_through_a_process_pool_arrives_whole() -> None:
-    with ProcessPoolExecutor(max_workers=1) as pool:
+    # spawn: a fork of the test process, which runs other tests' threads, may deadlock (Python 3.12 warns of it)
+    with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
         (error,) = list(pool.map(_filtered, [0]))
     assert isinstance(error, ContentFilterError)
     assert error.code == "1301"
