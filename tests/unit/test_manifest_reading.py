@@ -241,6 +241,7 @@ def test_each_item_s_latest_record_decides(tmp_path: Path) -> None:
     image(out, "L1-done-0.png")
     image(out, "L2-partial-0.png")
     image(out, "L4-redone-0.png")
+    image(out, "L12-saved-later-0.png")
     write_manifest(
         out,
         record("done", files=["L1-done-0.png"]),
@@ -257,7 +258,7 @@ def test_each_item_s_latest_record_decides(tmp_path: Path) -> None:
         record("no-error", "failed", line=10),
         record("filtered-by-other", "done", line=11, files=["L11-x-0.png"], error={"code": "1301"}),
         record("saved-later", "generated", line=12, urls=["u"]),
-        record("saved-later", "done", line=12, files=["L4-redone-0.png"], urls=["u"]),
+        record("saved-later", "done", line=12, files=["L12-saved-later-0.png"], urls=["u"]),
     )
     run = previous_run(out)
     assert run.done == {"done", "redone", "saved-later"}
