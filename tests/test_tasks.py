@@ -6,7 +6,6 @@ Money is counted on the fake: ``tasks_submitted`` (paid tasks) and ``generated``
 from __future__ import annotations
 
 import asyncio
-import json
 import pickle
 from collections.abc import Callable
 from pathlib import Path
@@ -18,6 +17,7 @@ import respx
 from hypothesis import given
 from hypothesis import strategies as st
 
+from tests.answers import answer
 from tests.drivers import DRIVERS, Driver
 from zhipu_images import (
     ImagesClient,
@@ -31,7 +31,6 @@ from zhipu_images import (
     UnexpectedResponseError,
 )
 from zhipu_images import _tasks as tasks_module
-from zhipu_images._responses import Answer
 from zhipu_images._tasks import Poller, TaskDurations, task_from_result, task_from_submission, validate_task_request
 from zhipu_images.fake import FakeImagesAPI, FakePlatform, fake_async_client, fake_client, png_size, running_fake_server
 
@@ -247,11 +246,6 @@ def test_the_respx_fixture_and_the_http_server_serve_the_task_api_too() -> None:
 
 
 # --- reading answers, without a network ---------------------------------------------------------------------
-
-
-def answer(status: int, body: Any, **headers: str) -> Answer:
-    content = body if isinstance(body, bytes) else json.dumps(body).encode()
-    return Answer(status, httpx.Headers({"content-type": "application/json", **headers}), content)
 
 
 REQUEST = validate_task_request("glm-image", "a cat")

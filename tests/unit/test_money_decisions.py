@@ -4,13 +4,13 @@ an answer is. Each case here is a way the code could be wrong that the wider tes
 from __future__ import annotations
 
 import email.utils
-import json
 import random
 import time
 
 import httpx
 import pytest
 
+from tests.answers import answer
 from zhipu_images import (
     AccountError,
     APIConnectionError,
@@ -23,7 +23,7 @@ from zhipu_images import (
     ServerError,
     UnexpectedResponseError,
 )
-from zhipu_images._responses import Answer, error_from_response, parse_retry_after
+from zhipu_images._responses import error_from_response, parse_retry_after
 from zhipu_images._retry import RetryPolicy, late_answer, transport_error
 from zhipu_images._transports.exchange import ClosedBeforeAnswer, Exchange
 
@@ -124,22 +124,17 @@ def test_a_retry_after_now_or_in_the_past_means_no_wait(headers: dict[str, str],
 # --- which class an answer is -------------------------------------------------------------------------------------
 
 
-def _answer(status: int, body: object, headers: dict[str, str] | None = None) -> Answer:
-    content = body if isinstance(body, bytes) else json.dumps(body).encode()
-    return Answer(status, httpx.Headers({"content-type": "application/json", **(headers or {})}), content)
-
-
 @pytest.mark.parametrize("code", ["401", "1000", "1001", "1002", "1003", "1004"])
 @pytest.mark.parametrize("status", [400, 429, 500])
 def test_an_authentication_code_decides_the_class_whatever_the_status(code: str, status: int) -> None:
-    error = error_from_response(_answer(status, {"error": {"code": code, "message": "bad key"}}))
+    error = error_from_response(answer(status, {"error": {"code": code, "message": "bad key"}}))
     assert type(error) is AuthenticationError
     assert error.scope == "account"
 
 
 @pytest.mark.parametrize("status", [400, 429, 500])
 def test_an_account_code_decides_the_class_whatever_the_status(status: int) -> None:
-    assert type(error_from_response(_answer(status, {"error": {"code": "1100", "message": "m"}}))) is AccountError
+    assert type(error_from_response(answer(status, {"error": {"code": "1100", "message": "m"}}))) is AccountError
 
 
 @pytest.mark.parametrize(
@@ -147,25 +142,25 @@ def test_an_account_code_decides_the_class_whatever_the_status(status: int) -> N
     [(400, BadRequestError), (401, AuthenticationError), (403, PermissionDeniedError), (435, BadRequestError)],
 )
 def test_without_a_known_code_the_status_decides(status: int, expected: type[APIError]) -> None:
-    assert type(error_from_response(_answer(status, {"error": {"code": "9999", "message": "m"}}))) is expected
-    assert type(error_from_response(_answer(status, {"error": {"message": "m"}}))) is expected
+    assert type(error_from_response(answer(status, {"error": {"code": "9999", "message": "m"}}))) is expected
+    assert type(error_from_response(answer(status, {"error": {"message": "m"}}))) is expected
 
 
 @pytest.mark.parametrize("body", [b"Internal Server Error", {"error": {"message": "boom"}}])
 def test_a_plain_or_json_500_is_a_server_error_and_retried(body: object) -> None:
-    error = error_from_response(_answer(500, body))
+    error = error_from_response(answer(500, body))
     assert type(error) is ServerError
     assert error.retryable
 
 
 def test_a_body_that_is_not_json_keeps_its_cause() -> None:
-    error = error_from_response(_answer(418, b"<html>teapot</html>"))
+    error = error_from_response(answer(418, b"<html>teapot</html>"))
     assert type(error) is UnexpectedResponseError
     assert isinstance(error.__cause__, ValueError)
 
 
 def test_a_proxy_s_407_says_what_the_proxy_needs() -> None:
-    error = error_from_response(_answer(407, b'{"error": {"code": "1302"}}'))
+    error = error_from_response(answer(407, b'{"error": {"code": "1302"}}'))
     assert "a proxy on the way asks for credentials" in str(error)
     assert (type(error), error.status_code, error.code) == (APIError, 407, None)  # the proxy's, whatever the body
 

@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.answers import answer
 from zhipu_images import ContentFilterError, RateLimitError, ServerError, UnexpectedResponseError
 from zhipu_images._redact import MASK
 from zhipu_images._responses import Answer, _json, error_from_response, result_from_response
@@ -22,14 +23,9 @@ KEY = "abcdef0123456789.secretpart"
 REQUEST = validate_request("cogview-4", "a cat")
 
 
-def answer(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Answer:
-    content = body if isinstance(body, bytes) else json.dumps(body).encode()
-    return Answer(status, httpx.Headers({"content-type": "application/json"} if headers is None else headers), content)
-
-
 def unexpected(body: Any, headers: dict[str, str] | None = None) -> UnexpectedResponseError:
     with pytest.raises(UnexpectedResponseError) as caught:
-        result_from_response(answer(body, headers=headers), REQUEST, redact=KEY)
+        result_from_response(answer(200, body, headers), REQUEST, redact=KEY)
     return caught.value
 
 
@@ -44,7 +40,7 @@ def test_a_result_keeps_every_field_and_what_it_does_not_know() -> None:
         "id": "req-1",
         "usage": {"images": 2},
     }
-    result = result_from_response(answer(body), REQUEST)
+    result = result_from_response(answer(200, body), REQUEST)
     assert result.created == 1700000000
     assert [(i.url, i.b64_json, i.revised_prompt, dict(i.extra)) for i in result.images] == [
         ("https://x/1.png", None, "a fine cat", {"seed": 7}),
@@ -62,7 +58,7 @@ def test_a_result_keeps_every_field_and_what_it_does_not_know() -> None:
 
 @pytest.mark.parametrize("created", ["1700000000", True, 1.5, None])
 def test_a_created_that_is_not_an_integer_is_left_out(created: object) -> None:
-    assert result_from_response(answer({"created": created, "data": [{"url": "u"}]}), REQUEST).created is None
+    assert result_from_response(answer(200, {"created": created, "data": [{"url": "u"}]}), REQUEST).created is None
 
 
 @pytest.mark.parametrize(
@@ -75,7 +71,7 @@ def test_a_created_that_is_not_an_integer_is_left_out(created: object) -> None:
     ],
 )
 def test_an_empty_or_mistyped_image_field_is_absent(image: dict[str, Any], url: str | None, b64: str | None) -> None:
-    (only,) = result_from_response(answer({"data": [{**image, "revised_prompt": 3}]}), REQUEST).images
+    (only,) = result_from_response(answer(200, {"data": [{**image, "revised_prompt": 3}]}), REQUEST).images
     assert (only.url, only.b64_json, only.revised_prompt) == (url, b64, None)
 
 
@@ -118,7 +114,7 @@ def test_the_images_that_did_arrive_are_kept_with_the_error_and_may_be_billed() 
 def test_a_200_with_an_error_object_is_that_error() -> None:
     body = {"error": {"code": "1302", "message": "slow down"}}
     with pytest.raises(RateLimitError) as caught:
-        result_from_response(answer(body, headers={"retry-after": "3", "x-request-id": KEY}), REQUEST, redact=KEY)
+        result_from_response(answer(200, body, {"retry-after": "3", "x-request-id": KEY}), REQUEST, redact=KEY)
     assert (caught.value.code, caught.value.retry_after, caught.value.message) == ("1302", 3.0, "slow down")
     assert caught.value.request_id == MASK  # the key, echoed in a header, is not quoted
 
@@ -130,7 +126,7 @@ def test_a_key_written_with_escapes_is_masked_wherever_it_is_in_the_body() -> No
     escaped = json.dumps(KEY, ensure_ascii=True).replace("a", "\\u0061")  # passes a byte-level scrubber
     content = f'{{"data": [{{"url": "u", {escaped}: [{escaped}, {{"k": {escaped}}}]}}], "note": {escaped}}}'.encode()
     assert KEY.encode() not in content
-    result = result_from_response(answer(content), REQUEST, redact=KEY)
+    result = result_from_response(answer(200, content), REQUEST, redact=KEY)
     assert KEY not in repr(dict(result.extra)) + repr(dict(result.images[0].extra))
     assert result.extra["note"] == MASK
     assert dict(result.images[0].extra) == {MASK: [MASK, {"k": MASK}]}
@@ -157,7 +153,7 @@ def test_json_nested_past_the_parser_s_depth_is_not_json() -> None:
 
 def test_request_ids_come_from_the_headers_first_then_the_body() -> None:
     def request_id(headers: dict[str, str], body: Any) -> str | None:
-        return error_from_response(answer(body, 400, headers)).request_id
+        return error_from_response(answer(400, body, headers)).request_id
 
     assert request_id({"request-id": "h1"}, {"request_id": "b1"}) == "h1"
     assert request_id({"x-log-id": "h2"}, {}) == "h2"
@@ -168,10 +164,10 @@ def test_request_ids_come_from_the_headers_first_then_the_body() -> None:
 
 
 def test_an_error_without_json_names_its_content_type_bounded() -> None:
-    error = error_from_response(answer(b"<html>", 502, {"content-type": "text/html" + "x" * 200}))
+    error = error_from_response(answer(502, b"<html>", {"content-type": "text/html" + "x" * 200}))
     assert error.message == f"HTTP 502 with a body that is not JSON (text/html{'x' * 91}… (209 characters))"
     assert isinstance(error, ServerError)
-    plain = error_from_response(answer(b"<html>", 418, {}))
+    plain = error_from_response(Answer(418, httpx.Headers(), b"<html>"))
     assert plain.message == "HTTP 418 with a body that is not JSON (no content type)"
     assert type(plain) is UnexpectedResponseError
 
@@ -186,28 +182,28 @@ def test_an_error_whose_body_never_arrived_whole_says_why_and_keeps_retry_after(
 
 
 def test_an_error_code_is_kept_as_text_within_forty_characters() -> None:
-    assert error_from_response(answer({"error": {"code": 1302}}, 429)).code == "1302"
-    long = error_from_response(answer({"error": {"code": "c" * 60}}, 400)).code
+    assert error_from_response(answer(429, {"error": {"code": 1302}})).code == "1302"
+    long = error_from_response(answer(400, {"error": {"code": "c" * 60}})).code
     assert long == "c" * 40 + "… (60 characters)"
-    assert error_from_response(answer({"error": {"code": True}}, 400)).code is None
-    no_message = error_from_response(answer({"error": {"code": "1302", "message": 5}}, 429))
+    assert error_from_response(answer(400, {"error": {"code": True}})).code is None
+    no_message = error_from_response(answer(429, {"error": {"code": "1302", "message": 5}}))
     assert no_message.message == "HTTP 429 without an error message"
 
 
 def test_a_content_filter_error_carries_which_side_was_judged() -> None:
     for name in ("contentFilter", "content_filter"):
         body = {"error": {"code": "1301", "message": "unsafe"}, name: [{"role": "user", "level": 2}]}
-        error = error_from_response(answer(body, 400))
+        error = error_from_response(answer(400, body))
         assert isinstance(error, ContentFilterError)
         assert error.content_filter == (ContentFilter(role="user", level=2),)
     both = {"error": {"code": "1301"}, "contentFilter": [{"role": "assistant"}], "content_filter": [{"role": "user"}]}
-    assert error_from_response(answer(both, 400)).content_filter == (ContentFilter(role="assistant", level=None),)  # type: ignore[attr-defined]
+    assert error_from_response(answer(400, both)).content_filter == (ContentFilter(role="assistant", level=None),)  # type: ignore[attr-defined]
 
 
 def test_only_the_code_that_means_try_later_is_retried_for_its_account() -> None:
-    later = error_from_response(answer({"error": {"code": "1120"}}, 400))
+    later = error_from_response(answer(400, {"error": {"code": "1120"}}))
     assert (later.retryable, later.scope) == (True, "request")
-    locked = error_from_response(answer({"error": {"code": "1121"}}, 400))
+    locked = error_from_response(answer(400, {"error": {"code": "1121"}}))
     assert not locked.retryable
 
 
@@ -221,19 +217,19 @@ def escaped(text: str) -> str:
 
 def test_an_error_s_message_with_the_key_in_escapes_is_masked() -> None:
     content = f'{{"error": {{"code": "1000", "message": {escaped("bad key " + KEY)}}}}}'.encode()
-    error = error_from_response(answer(content, 401), redact=KEY)
+    error = error_from_response(answer(401, content), redact=KEY)
     assert error.message == f"bad key {MASK}"
-    whole = error_from_response(answer(escaped(KEY).encode(), 400), redact=KEY)
+    whole = error_from_response(answer(400, escaped(KEY).encode()), redact=KEY)
     assert KEY not in repr(whole) + str(whole)
     assert _json(escaped(KEY).encode(), redact=KEY) == MASK
 
 
 def test_headers_that_echo_the_key_are_masked_in_errors_and_broken_results() -> None:
     echoing = {"content-type": f"text/html; key={KEY}", "x-request-id": f"req {KEY}"}
-    not_json = error_from_response(answer(b"<html>", 502, echoing), redact=KEY)
+    not_json = error_from_response(answer(502, b"<html>", echoing), redact=KEY)
     assert not_json.message == f"HTTP 502 with a body that is not JSON (text/html; key={MASK})"
     assert not_json.request_id == f"req {MASK}"
-    coded = error_from_response(answer({"error": {"code": "1302"}}, 429, echoing), redact=KEY)
+    coded = error_from_response(answer(429, {"error": {"code": "1302"}}, echoing), redact=KEY)
     assert coded.request_id == f"req {MASK}"
     broken = unexpected({"data": "not a list"}, headers=echoing)
     assert broken.request_id == f"req {MASK}"
@@ -241,19 +237,19 @@ def test_headers_that_echo_the_key_are_masked_in_errors_and_broken_results() -> 
 
 @pytest.mark.parametrize("body", [[1, 2], "text", 7, None])
 def test_an_error_whose_json_is_not_an_object_is_classed_by_its_status(body: Any) -> None:
-    error = error_from_response(answer(body, 429))
+    error = error_from_response(answer(429, body))
     assert isinstance(error, RateLimitError)
     assert (error.message, error.code) == ("HTTP 429 without an error message", None)
 
 
 def test_only_a_content_filter_error_takes_the_content_filter_notes() -> None:
     body = {"error": {"code": "1302", "message": "busy"}, "contentFilter": [{"role": "user", "level": 2}]}
-    error = error_from_response(answer(body, 429))
+    error = error_from_response(answer(429, body))
     assert isinstance(error, RateLimitError)
     assert "content_filter" not in vars(error)
 
 
 def test_a_result_s_request_id_header_that_echoes_the_key_is_masked() -> None:
     body = {"data": [{"url": "https://x/1.png"}]}
-    result = result_from_response(answer(body, headers={"x-request-id": f"req {KEY}"}), REQUEST, redact=KEY)
+    result = result_from_response(answer(200, body, {"x-request-id": f"req {KEY}"}), REQUEST, redact=KEY)
     assert result.request_ids == (f"req {MASK}",)
