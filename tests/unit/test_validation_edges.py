@@ -79,19 +79,24 @@ def test_sizes_on_the_boundaries_are_valid(model: str, size: str) -> None:
         assert validate_request(model, "a cat", size=size).size == size
 
 
+#: cogview-4's rule and reason for a side out of range, and for a side off its step
+COGVIEW_SIDES = ("side_range", "each side must be 512-2048 px")
+COGVIEW_STEP = ("multiple_of", "width and height must be multiples of 16")
+
+
 @pytest.mark.parametrize(
     ("model", "size", "rule", "why"),
     [
-        ("cogview-4", "2064x1024", "side_range", "each side must be 512-2048 px"),
-        ("cogview-4", "1024x2064", "side_range", "each side must be 512-2048 px"),
-        ("cogview-4", "496x512", "side_range", "each side must be 512-2048 px"),
-        ("cogview-4", "512x496", "side_range", "each side must be 512-2048 px"),
-        ("cogview-4", "1000x1024", "multiple_of", "width and height must be multiples of 16"),
-        ("cogview-4", "1024x1000", "multiple_of", "width and height must be multiples of 16"),
-        ("cogview-4", "512x1000", "multiple_of", "width and height must be multiples of 16"),  # sides at the ends
-        ("cogview-4", "1000x512", "multiple_of", "width and height must be multiples of 16"),
-        ("cogview-4", "1000x2048", "multiple_of", "width and height must be multiples of 16"),
-        ("cogview-4", "2048x1000", "multiple_of", "width and height must be multiples of 16"),
+        ("cogview-4", "2064x1024", *COGVIEW_SIDES),
+        ("cogview-4", "1024x2064", *COGVIEW_SIDES),
+        ("cogview-4", "496x512", *COGVIEW_SIDES),
+        ("cogview-4", "512x496", *COGVIEW_SIDES),
+        ("cogview-4", "1000x1024", *COGVIEW_STEP),
+        ("cogview-4", "1024x1000", *COGVIEW_STEP),
+        ("cogview-4", "512x1000", *COGVIEW_STEP),  # sides at the ends
+        ("cogview-4", "1000x512", *COGVIEW_STEP),
+        ("cogview-4", "1000x2048", *COGVIEW_STEP),
+        ("cogview-4", "2048x1000", *COGVIEW_STEP),
         ("cogview-4", "2048x1040", "max_pixels", "2129920 pixels is over the limit of 2^21 = 2097152"),
         ("glm-image", "16x1024", "side_range", "each side must be at least 32 px"),
         ("glm-image", "4096x2048", "max_pixels", "8388608 pixels is over the limit of 2^22 = 4194304"),
